@@ -1,0 +1,571 @@
+"""Technical indicators, vectorized (numpy/numba) and streaming, with identical results.
+
+Every vectorized function takes float arrays and returns a float64 array of the input's length
+with NaN during warm-up. Each has a streaming twin (``EmaStream`` for ``ema`` ...) whose
+``update`` returns the value the vectorized function gives at that position, bit for bit:
+both perform the same floating-point operations in the same order. EMA and ATR follow TA-Lib
+exactly (SMA seed, Wilder smoothing for ATR), so they match ``talib.EMA``/``talib.ATR``.
+
+Leading NaNs in the input are skipped (warm-up starts at the first finite value), as TA-Lib's
+Python wrapper does; that lets an indicator be applied to another indicator's output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+from numba import njit
+
+_NAN = math.nan
+
+# ---------------------------------------------------------------------------- vectorized kernels
+
+
+@njit(cache=True)
+def _first_finite(x: np.ndarray) -> int:
+    for i in range(x.shape[0]):
+        if not math.isnan(x[i]):
+            return i
+    return x.shape[0]
+
+
+@njit(cache=True)
+def _ema_kernel(x: np.ndarray, period: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    start = _first_finite(x)
+    if n - start < period:
+        return out
+    k = 2.0 / (period + 1)
+    total = 0.0
+    for i in range(start, start + period):
+        total += x[i]
+    prev = total / period
+    out[start + period - 1] = prev
+    for i in range(start + period, n):
+        prev = (x[i] - prev) * k + prev
+        out[i] = prev
+    return out
+
+
+@njit(cache=True)
+def _sma_kernel(x: np.ndarray, period: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    start = _first_finite(x)
+    if n - start < period:
+        return out
+    total = 0.0
+    for i in range(start, start + period - 1):
+        total += x[i]
+    trail = start
+    for i in range(start + period - 1, n):
+        total += x[i]
+        out[i] = total / period
+        total -= x[trail]
+        trail += 1
+    return out
+
+
+@njit(cache=True)
+def _true_range_kernel(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    n = high.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(1, n):
+        out[i] = _tr(high[i], low[i], close[i - 1])
+    return out
+
+
+@njit(cache=True)
+def _tr(high: float, low: float, prev_close: float) -> float:
+    rng = high - low
+    up = abs(high - prev_close)
+    down = abs(low - prev_close)
+    if up > rng:
+        rng = up
+    if down > rng:
+        rng = down
+    return rng
+
+
+@njit(cache=True)
+def _wilder_kernel(x: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib's ATR smoothing applied to a series with leading NaNs (SMA seed, then Wilder)."""
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    start = _first_finite(x)
+    if n - start < period:
+        return out
+    total = 0.0
+    for i in range(start, start + period):
+        total += x[i]
+    prev = total / period
+    out[start + period - 1] = prev
+    for i in range(start + period, n):
+        prev *= period - 1
+        prev += x[i]
+        prev /= period
+        out[i] = prev
+    return out
+
+
+@njit(cache=True)
+def _rolling_max_kernel(x: np.ndarray, period: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(period - 1, n):
+        best = x[i - period + 1]
+        for j in range(i - period + 2, i + 1):
+            if x[j] > best:
+                best = x[j]
+        out[i] = best
+    return out
+
+
+@njit(cache=True)
+def _rolling_min_kernel(x: np.ndarray, period: int) -> np.ndarray:
+    n = x.shape[0]
+    out = np.full(n, np.nan)
+    for i in range(period - 1, n):
+        best = x[i - period + 1]
+        for j in range(i - period + 2, i + 1):
+            if x[j] < best:
+                best = x[j]
+        out[i] = best
+    return out
+
+
+@njit(cache=True)
+def _rsi_kernel(close: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib RSI (Wilder): first value at index ``period``."""
+    n = close.shape[0]
+    out = np.full(n, np.nan)
+    if n <= period:
+        return out
+    gain = 0.0
+    loss = 0.0
+    for i in range(1, period + 1):
+        d = close[i] - close[i - 1]
+        if d < 0:
+            loss -= d
+        else:
+            gain += d
+    gain /= period
+    loss /= period
+    out[period] = _rsi_value(gain, loss)
+    for i in range(period + 1, n):
+        d = close[i] - close[i - 1]
+        gain *= period - 1
+        loss *= period - 1
+        if d < 0:
+            loss -= d
+        else:
+            gain += d
+        gain /= period
+        loss /= period
+        out[i] = _rsi_value(gain, loss)
+    return out
+
+
+@njit(cache=True)
+def _rsi_value(gain: float, loss: float) -> float:
+    total = gain + loss
+    if total == 0.0:
+        return 0.0
+    return 100.0 * (gain / total)
+
+
+@njit(cache=True)
+def _adx_kernel(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
+    """TA-Lib ADX: Wilder-smoothed +DM/-DM/TR sums, DX, then Wilder average of DX.
+
+    The first value is at index ``2 * period - 1``.
+    """
+    n = high.shape[0]
+    out = np.full(n, np.nan)
+    if n < 2 * period:
+        return out
+    pdm = 0.0
+    mdm = 0.0
+    tr = 0.0
+    for i in range(1, period):
+        p, m = _dm(high[i], high[i - 1], low[i], low[i - 1])
+        pdm += p
+        mdm += m
+        tr += _tr(high[i], low[i], close[i - 1])
+    dx_sum = 0.0
+    adx = 0.0
+    for i in range(period, n):
+        p, m = _dm(high[i], high[i - 1], low[i], low[i - 1])
+        pdm = pdm - pdm / period + p
+        mdm = mdm - mdm / period + m
+        tr = tr - tr / period + _tr(high[i], low[i], close[i - 1])
+        dx = _dx(pdm, mdm, tr)
+        if i < 2 * period - 1:
+            dx_sum += dx
+        elif i == 2 * period - 1:
+            dx_sum += dx
+            adx = dx_sum / period
+            out[i] = adx
+        else:
+            adx = (adx * (period - 1) + dx) / period
+            out[i] = adx
+    return out
+
+
+@njit(cache=True)
+def _dm(high: float, prev_high: float, low: float, prev_low: float) -> tuple[float, float]:
+    up = high - prev_high
+    down = prev_low - low
+    if up > 0 and up > down:
+        return up, 0.0
+    if down > 0 and down > up:
+        return 0.0, down
+    return 0.0, 0.0
+
+
+@njit(cache=True)
+def _dx(pdm: float, mdm: float, tr: float) -> float:
+    if tr == 0.0:
+        return 0.0
+    pdi = 100.0 * (pdm / tr)
+    mdi = 100.0 * (mdm / tr)
+    total = pdi + mdi
+    if total == 0.0:
+        return 0.0
+    return 100.0 * (abs(pdi - mdi) / total)
+
+
+# ---------------------------------------------------------------------------- public vectorized API
+
+
+def _f64(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _check_period(period: int) -> int:
+    if int(period) != period or period < 1:
+        raise ValueError(f"indicator period must be a positive integer, got {period!r}")
+    return int(period)
+
+
+def ema(values: np.ndarray, period: int) -> np.ndarray:
+    """Exponential moving average, TA-Lib compatible (seeded with the SMA of the first ``period``)."""
+    return _ema_kernel(_f64(values), _check_period(period))
+
+
+def sma(values: np.ndarray, period: int) -> np.ndarray:
+    """Simple moving average over ``period`` values."""
+    return _sma_kernel(_f64(values), _check_period(period))
+
+
+def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """True range; NaN at index 0 (no previous close), as TA-Lib's TRANGE."""
+    return _true_range_kernel(_f64(high), _f64(low), _f64(close))
+
+
+def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
+    """Average true range with Wilder smoothing, TA-Lib compatible (first value at ``period``)."""
+    return _wilder_kernel(true_range(high, low, close), _check_period(period))
+
+
+def rolling_max(values: np.ndarray, period: int) -> np.ndarray:
+    """Highest value of the last ``period`` values, current included."""
+    return _rolling_max_kernel(_f64(values), _check_period(period))
+
+
+def rolling_min(values: np.ndarray, period: int) -> np.ndarray:
+    """Lowest value of the last ``period`` values, current included."""
+    return _rolling_min_kernel(_f64(values), _check_period(period))
+
+
+def rsi(close: np.ndarray, period: int = 14) -> np.ndarray:
+    """Relative strength index (Wilder), TA-Lib compatible."""
+    return _rsi_kernel(_f64(close), _check_period(period))
+
+
+def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = 14) -> np.ndarray:
+    """Average directional index (Wilder), TA-Lib compatible."""
+    return _adx_kernel(_f64(high), _f64(low), _f64(close), _check_period(period))
+
+
+# ---------------------------------------------------------------------------- streaming twins
+
+
+class EmaStream:
+    """Streaming :func:`ema`."""
+
+    __slots__ = ("period", "_k", "_seed", "_count", "value")
+
+    def __init__(self, period: int) -> None:
+        self.period = _check_period(period)
+        self._k = 2.0 / (self.period + 1)
+        self._seed = 0.0
+        self._count = 0
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        if self._count == 0 and math.isnan(x):
+            return _NAN
+        if self._count < self.period:
+            self._seed += x
+            self._count += 1
+            if self._count == self.period:
+                self.value = self._seed / self.period
+            return self.value
+        self.value = (x - self.value) * self._k + self.value
+        return self.value
+
+
+class SmaStream:
+    """Streaming :func:`sma`."""
+
+    __slots__ = ("period", "_window", "_total", "value")
+
+    def __init__(self, period: int) -> None:
+        self.period = _check_period(period)
+        self._window: deque[float] = deque()
+        self._total = 0.0
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        if not self._window and math.isnan(x):
+            return _NAN
+        self._window.append(x)
+        self._total += x
+        if len(self._window) < self.period:
+            return _NAN
+        self.value = self._total / self.period
+        self._total -= self._window.popleft()
+        return self.value
+
+
+class TrueRangeStream:
+    """Streaming :func:`true_range`."""
+
+    __slots__ = ("_prev_close", "value")
+
+    def __init__(self) -> None:
+        self._prev_close = _NAN
+        self.value = _NAN
+
+    def update(self, high: float, low: float, close: float) -> float:
+        prev, self._prev_close = self._prev_close, close
+        if math.isnan(prev):
+            return _NAN
+        rng = high - low
+        up = abs(high - prev)
+        down = abs(low - prev)
+        if up > rng:
+            rng = up
+        if down > rng:
+            rng = down
+        self.value = rng
+        return rng
+
+
+class WilderStream:
+    """Streaming Wilder smoothing with an SMA seed (the smoothing inside :func:`atr`)."""
+
+    __slots__ = ("period", "_count", "_seed", "value")
+
+    def __init__(self, period: int) -> None:
+        self.period = _check_period(period)
+        self._count = 0
+        self._seed = 0.0
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        if self._count == 0 and math.isnan(x):
+            return _NAN
+        if self._count < self.period:
+            self._seed += x
+            self._count += 1
+            if self._count == self.period:
+                self.value = self._seed / self.period
+            return self.value
+        value = self.value * (self.period - 1)
+        value += x
+        self.value = value / self.period
+        return self.value
+
+
+class AtrStream:
+    """Streaming :func:`atr`."""
+
+    __slots__ = ("_tr", "_wilder")
+
+    def __init__(self, period: int) -> None:
+        self._tr = TrueRangeStream()
+        self._wilder = WilderStream(period)
+
+    @property
+    def value(self) -> float:
+        return self._wilder.value
+
+    def update(self, high: float, low: float, close: float) -> float:
+        return self._wilder.update(self._tr.update(high, low, close))
+
+
+class RollingMaxStream:
+    """Streaming :func:`rolling_max`."""
+
+    __slots__ = ("period", "_window", "value")
+
+    def __init__(self, period: int) -> None:
+        self.period = _check_period(period)
+        self._window: deque[float] = deque(maxlen=self.period)
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        self._window.append(x)
+        if len(self._window) < self.period:
+            return _NAN
+        best = self._window[0]
+        for v in self._window:
+            if v > best:
+                best = v
+        self.value = best
+        return best
+
+
+class RollingMinStream:
+    """Streaming :func:`rolling_min`."""
+
+    __slots__ = ("period", "_window", "value")
+
+    def __init__(self, period: int) -> None:
+        self.period = _check_period(period)
+        self._window: deque[float] = deque(maxlen=self.period)
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        self._window.append(x)
+        if len(self._window) < self.period:
+            return _NAN
+        best = self._window[0]
+        for v in self._window:
+            if v < best:
+                best = v
+        self.value = best
+        return best
+
+
+class RsiStream:
+    """Streaming :func:`rsi`."""
+
+    __slots__ = ("period", "_prev", "_count", "_gain", "_loss", "value")
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = _check_period(period)
+        self._prev = _NAN
+        self._count = 0
+        self._gain = 0.0
+        self._loss = 0.0
+        self.value = _NAN
+
+    def update(self, close: float) -> float:
+        prev, self._prev = self._prev, close
+        if math.isnan(prev):
+            return _NAN
+        d = close - prev
+        self._count += 1
+        if self._count <= self.period:
+            if d < 0:
+                self._loss -= d
+            else:
+                self._gain += d
+            if self._count < self.period:
+                return _NAN
+            self._gain /= self.period
+            self._loss /= self.period
+        else:
+            self._gain *= self.period - 1
+            self._loss *= self.period - 1
+            if d < 0:
+                self._loss -= d
+            else:
+                self._gain += d
+            self._gain /= self.period
+            self._loss /= self.period
+        total = self._gain + self._loss
+        self.value = 0.0 if total == 0.0 else 100.0 * (self._gain / total)
+        return self.value
+
+
+class AdxStream:
+    """Streaming :func:`adx`."""
+
+    __slots__ = ("period", "_prev", "_count", "_pdm", "_mdm", "_tr", "_dx_sum", "value")
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = _check_period(period)
+        self._prev: tuple[float, float, float] | None = None
+        self._count = 0
+        self._pdm = 0.0
+        self._mdm = 0.0
+        self._tr = 0.0
+        self._dx_sum = 0.0
+        self.value = _NAN
+
+    def update(self, high: float, low: float, close: float) -> float:
+        prev, self._prev = self._prev, (high, low, close)
+        if prev is None:
+            return _NAN
+        ph, pl, pc = prev
+        p, m = _dm_py(high, ph, low, pl)
+        tr = _tr_py(high, low, pc)
+        self._count += 1
+        n = self.period
+        if self._count < n:
+            self._pdm += p
+            self._mdm += m
+            self._tr += tr
+            return _NAN
+        self._pdm = self._pdm - self._pdm / n + p
+        self._mdm = self._mdm - self._mdm / n + m
+        self._tr = self._tr - self._tr / n + tr
+        dx = _dx_py(self._pdm, self._mdm, self._tr)
+        if self._count < 2 * n - 1:
+            self._dx_sum += dx
+            return _NAN
+        if self._count == 2 * n - 1:
+            self._dx_sum += dx
+            self.value = self._dx_sum / n
+        else:
+            self.value = (self.value * (n - 1) + dx) / n
+        return self.value
+
+
+def _tr_py(high: float, low: float, prev_close: float) -> float:
+    rng = high - low
+    up = abs(high - prev_close)
+    down = abs(low - prev_close)
+    if up > rng:
+        rng = up
+    if down > rng:
+        rng = down
+    return rng
+
+
+def _dm_py(high: float, prev_high: float, low: float, prev_low: float) -> tuple[float, float]:
+    up = high - prev_high
+    down = prev_low - low
+    if up > 0 and up > down:
+        return up, 0.0
+    if down > 0 and down > up:
+        return 0.0, down
+    return 0.0, 0.0
+
+
+def _dx_py(pdm: float, mdm: float, tr: float) -> float:
+    if tr == 0.0:
+        return 0.0
+    pdi = 100.0 * (pdm / tr)
+    mdi = 100.0 * (mdm / tr)
+    total = pdi + mdi
+    if total == 0.0:
+        return 0.0
+    return 100.0 * (abs(pdi - mdi) / total)

@@ -1,0 +1,89 @@
+"""The instrument master: tick size, lot size and cost segment per symbol, from ``resources/``.
+
+Tick sizes are never hard-coded in logic (india-market-facts §3); an unknown symbol gets the
+NSE cash-equity rule (below Rs 250: 0.01, else 0.05) and callers report that assumption.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.paths import resource
+
+
+class CostSegment(enum.StrEnum):
+    EQUITY_INTRADAY = "equity_intraday"
+    FUTURES = "futures"
+    OPTIONS = "options"
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    symbol: str
+    exchange: str = "NSE"
+    kind: str = "EQ"
+    tick_size: float = 0.05
+    lot_size: int = 1
+    cost_segment: CostSegment = CostSegment.EQUITY_INTRADAY
+    name: str = ""
+    known: bool = True
+
+    def round_price(self, price: float) -> float:
+        """The nearest price on this instrument's tick grid."""
+        ticks = round(price / self.tick_size)
+        return round(ticks * self.tick_size, 10)
+
+
+def equity_tick_for_price(price: float) -> float:
+    """NSE cash-equity tick rule effective 10 Jun 2024."""
+    return 0.01 if price < 250 else 0.05
+
+
+class InstrumentMaster:
+    """Symbol -> :class:`Instrument`, read from a CSV master."""
+
+    def __init__(self, rows: dict[str, Instrument]) -> None:
+        self._rows = rows
+
+    @classmethod
+    def from_csv(cls, path: Path) -> InstrumentMaster:
+        rows: dict[str, Instrument] = {}
+        with path.open(newline="", encoding="utf-8") as fh:
+            for line_no, rec in enumerate(csv.DictReader(fh), start=2):
+                try:
+                    inst = Instrument(
+                        symbol=rec["symbol"].strip().upper(),
+                        exchange=rec["exchange"].strip(),
+                        kind=rec["kind"].strip(),
+                        tick_size=float(rec["tick_size"]),
+                        lot_size=int(rec["lot_size"]),
+                        cost_segment=CostSegment(rec["cost_segment"].strip()),
+                        name=rec.get("name", "").strip(),
+                    )
+                except (KeyError, ValueError) as exc:
+                    raise ConfigError(f"bad instrument row: {exc}", where=f"{path}:{line_no}") from exc
+                if inst.tick_size <= 0 or inst.lot_size <= 0:
+                    raise ConfigError("tick and lot size must be positive", where=f"{path}:{line_no}")
+                rows[inst.symbol] = inst
+        return cls(rows)
+
+    def get(self, symbol: str, reference_price: float | None = None) -> Instrument:
+        """The instrument, or an assumed NSE equity (``known=False``) when the master lacks it."""
+        found = self._rows.get(symbol.upper())
+        if found is not None:
+            return found
+        tick = equity_tick_for_price(reference_price) if reference_price else 0.05
+        return Instrument(symbol=symbol.upper(), tick_size=tick, known=False)
+
+    def __contains__(self, symbol: str) -> bool:
+        return symbol.upper() in self._rows
+
+
+@lru_cache(maxsize=1)
+def default_master() -> InstrumentMaster:
+    return InstrumentMaster.from_csv(resource("instruments.csv"))

@@ -1,0 +1,351 @@
+"""The fast path: one compiled pass of trade management over a whole series.
+
+This kernel is an operation-for-operation mirror of :class:`core.trading.manager.TradeManager`
+(read that class for the rules). It exists because research sweeps need tens of millions of
+bars per second, which a Python object per bar cannot give. Tests run both on every strategy
+with stops, targets, trailing, breakeven, scale-outs, slippage and entry limits switched on,
+and require identical trade lists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from core.market.bars import BarArrays
+from core.strategies.base import Signals
+from core.trading.manager import ExitReason
+from core.trading.params import TradeParams, Unit
+from core.trading.pricing import SLIP_BPS, SLIP_TICKS, round_to_tick, slipped
+
+# indices into the packed parameter vector
+P_QTY, P_STOP_U, P_STOP_V, P_TGT_U, P_TGT_V, P_TRAIL_U, P_TRAIL_V = 0, 1, 2, 3, 4, 5, 6
+P_TAFTER_U, P_TAFTER_V, P_BE_U, P_BE_V, P_MAXTR, P_CUTOFF, P_SLIP, P_SLIP_U, P_TICK = range(7, 16)
+N_PARAMS = 16
+
+R_STOP, R_TRAIL, R_BREAKEVEN = int(ExitReason.STOP), int(ExitReason.TRAIL), int(ExitReason.BREAKEVEN)
+R_TARGET, R_PARTIAL, R_SIGNAL = int(ExitReason.TARGET), int(ExitReason.PARTIAL), int(ExitReason.SIGNAL)
+R_REVERSE, R_CUTOFF, R_SESSION_END = int(ExitReason.REVERSE), int(ExitReason.CUTOFF), int(ExitReason.SESSION_END)
+
+A_NONE, A_ENTER, A_EXIT, A_REVERSE = 0, 1, 2, 3
+
+
+def pack_params(params: TradeParams, tick: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TradeParams as the kernel's flat vectors: (scalars, partial R levels, partial fractions)."""
+    v = np.zeros(N_PARAMS)
+    v[P_QTY] = params.qty
+    for (iu, iv), spec in zip(
+        ((P_STOP_U, P_STOP_V), (P_TGT_U, P_TGT_V), (P_TRAIL_U, P_TRAIL_V), (P_TAFTER_U, P_TAFTER_V), (P_BE_U, P_BE_V)),
+        (params.stop, params.target, params.trail, params.trail_after, params.breakeven),
+    ):
+        v[iu] = int(spec.unit)
+        v[iv] = spec.value
+    v[P_MAXTR] = params.max_trades
+    v[P_CUTOFF] = params.cutoff_minute
+    v[P_SLIP] = params.slippage.value
+    v[P_SLIP_U] = SLIP_BPS if params.slippage.unit == "bps" else SLIP_TICKS
+    v[P_TICK] = tick
+    levels = np.array([s.level.value for s in params.partials], dtype=np.float64)
+    fracs = np.array([s.fraction for s in params.partials], dtype=np.float64)
+    return v, levels, fracs
+
+
+@njit(cache=True)
+def _resolve(unit: int, value: float, atr: float, risk: float, price: float) -> float:
+    if unit == 0:
+        return math.nan
+    if unit == 1:
+        return value
+    if unit == 2:
+        return value * atr
+    if unit == 3:
+        return value * risk
+    return value * price / 100.0
+
+
+@njit(cache=True)
+def _finite(x: float) -> bool:
+    return not math.isnan(x) and not math.isinf(x)
+
+
+@njit(cache=True)
+def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_short, atr, conf,
+               pv, part_levels, part_fracs):  # type: ignore[no-untyped-def]
+    """Trade legs as parallel arrays (see :class:`KernelLegs` for the columns)."""
+    n = o.shape[0]
+    n_sig = 0
+    for i in range(n):
+        if long_in[i] or short_in[i]:
+            n_sig += 1
+    cap = n_sig * (1 + part_levels.shape[0]) + 1
+    l_side = np.empty(cap, np.int8)
+    l_qty = np.empty(cap, np.int64)
+    l_entry_i = np.empty(cap, np.int64)
+    l_exit_i = np.empty(cap, np.int64)
+    l_at_close = np.empty(cap, np.bool_)
+    l_entry_px = np.empty(cap)
+    l_exit_px = np.empty(cap)
+    l_reason = np.empty(cap, np.int8)
+    l_init_stop = np.empty(cap)
+    l_conf = np.empty(cap)
+    l_signal_i = np.empty(cap, np.int64)
+    k = 0
+
+    qty0 = int(pv[P_QTY])
+    max_trades = int(pv[P_MAXTR])
+    cutoff = int(pv[P_CUTOFF])
+    slip = pv[P_SLIP]
+    slip_u = int(pv[P_SLIP_U])
+    tick = pv[P_TICK]
+    n_part = part_levels.shape[0]
+    p_price = np.empty(n_part)
+    p_qty = np.empty(n_part, np.int64)
+
+    # position state
+    side = 0
+    qty = 0
+    entry_px = 0.0
+    entry_i = 0
+    signal_i = 0
+    pconf = 0.0
+    stop = math.nan
+    stop_kind = R_STOP
+    init_stop = math.nan
+    target = math.nan
+    trail_d = math.nan
+    trail_after = 0.0
+    be_d = math.nan
+    best = 0.0
+    p_next = 0
+    p_count = 0
+    # pending order
+    pend = A_NONE
+    pend_side = 0
+    pend_atr = math.nan
+    pend_conf = 0.0
+    pend_sig_i = 0
+    trades_today = 0
+    cur_day = -1
+
+    for i in range(n):
+        if day[i] != cur_day:
+            cur_day = day[i]
+            trades_today = 0
+            pend = A_NONE
+        # 1. cutoff
+        if minute[i] >= cutoff:
+            pend = A_NONE
+            if side != 0:
+                px = slipped(o[i], side < 0, slip, slip_u, tick)
+                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
+                l_reason[k] = R_CUTOFF; l_init_stop[k] = init_stop; l_conf[k] = pconf
+                l_signal_i[k] = signal_i; k += 1
+                side = 0
+            continue
+        # 2. pending orders at the open
+        if pend != A_NONE:
+            action = pend
+            pend = A_NONE
+            can_enter = False
+            e_px = 0.0
+            e_stop = math.nan
+            e_target = math.nan
+            e_trail = math.nan
+            e_tafter = 0.0
+            e_be = math.nan
+            e_pcount = 0
+            if action == A_ENTER or action == A_REVERSE:
+                can_enter = not (max_trades > 0 and trades_today >= max_trades)
+                if can_enter:
+                    s_new = pend_side
+                    e_px = slipped(o[i], s_new > 0, slip, slip_u, tick)
+                    risk = _resolve(int(pv[P_STOP_U]), pv[P_STOP_V], pend_atr, math.nan, e_px)
+                    d_stop = _resolve(int(pv[P_STOP_U]), pv[P_STOP_V], pend_atr, risk, e_px)
+                    d_tgt = _resolve(int(pv[P_TGT_U]), pv[P_TGT_V], pend_atr, risk, e_px)
+                    d_trail = _resolve(int(pv[P_TRAIL_U]), pv[P_TRAIL_V], pend_atr, risk, e_px)
+                    d_tafter = _resolve(int(pv[P_TAFTER_U]), pv[P_TAFTER_V], pend_atr, risk, e_px)
+                    d_be = _resolve(int(pv[P_BE_U]), pv[P_BE_V], pend_atr, risk, e_px)
+                    if int(pv[P_STOP_U]) != 0 and not (_finite(d_stop) and d_stop > 0):
+                        can_enter = False
+                    if int(pv[P_TGT_U]) != 0 and not (_finite(d_tgt) and d_tgt > 0):
+                        can_enter = False
+                    if int(pv[P_TRAIL_U]) != 0 and not (_finite(d_trail) and d_trail > 0):
+                        can_enter = False
+                    if int(pv[P_TAFTER_U]) != 0 and not (_finite(d_tafter) and d_tafter > 0):
+                        can_enter = False
+                    if int(pv[P_BE_U]) != 0 and not (_finite(d_be) and d_be > 0):
+                        can_enter = False
+                    if can_enter:
+                        if _finite(d_stop):
+                            e_stop = round_to_tick(e_px - s_new * d_stop, tick)
+                        if _finite(d_tgt):
+                            e_target = round_to_tick(e_px + s_new * d_tgt, tick)
+                        e_trail = d_trail
+                        e_tafter = d_tafter if _finite(d_tafter) else 0.0
+                        e_be = d_be
+                        remaining = qty0
+                        for j in range(n_part):
+                            level_d = part_levels[j] * risk
+                            if not _finite(level_d) or (_finite(d_tgt) and level_d >= d_tgt):
+                                continue
+                            q = min(int(math.floor(qty0 * part_fracs[j])), remaining - 1)
+                            if q <= 0:
+                                continue
+                            p_price[e_pcount] = round_to_tick(e_px + s_new * level_d, tick)
+                            p_qty[e_pcount] = q
+                            e_pcount += 1
+                            remaining -= q
+            if side != 0 and (action == A_EXIT or action == A_REVERSE):
+                px = slipped(o[i], side < 0, slip, slip_u, tick)
+                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
+                l_reason[k] = R_REVERSE if can_enter else R_SIGNAL
+                l_init_stop[k] = init_stop; l_conf[k] = pconf; l_signal_i[k] = signal_i; k += 1
+                side = 0
+            if can_enter and side == 0:
+                side = pend_side
+                qty = qty0
+                entry_px = e_px
+                entry_i = i
+                signal_i = pend_sig_i
+                pconf = pend_conf
+                stop = e_stop
+                stop_kind = R_STOP
+                init_stop = e_stop
+                target = e_target
+                trail_d = e_trail
+                trail_after = e_tafter
+                be_d = e_be
+                best = e_px
+                p_next = 0
+                p_count = e_pcount
+                trades_today += 1
+        # 3. intrabar
+        if side != 0:
+            s = side
+            adverse = lo[i] if s > 0 else h[i]
+            favour = h[i] if s > 0 else lo[i]
+            done = False
+            px = 0.0
+            reason = 0
+            if _finite(stop) and (o[i] - stop) * s <= 0:
+                px = slipped(o[i], s < 0, slip, slip_u, tick)
+                reason = stop_kind
+                done = True
+            elif _finite(target) and (o[i] - target) * s >= 0:
+                px = o[i]
+                reason = R_TARGET
+                done = True
+            elif _finite(stop) and (adverse - stop) * s <= 0:
+                px = slipped(stop, s < 0, slip, slip_u, tick)
+                reason = stop_kind
+                done = True
+            if done:
+                l_side[k] = s; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
+                l_reason[k] = reason; l_init_stop[k] = init_stop; l_conf[k] = pconf
+                l_signal_i[k] = signal_i; k += 1
+                side = 0
+            else:
+                while p_next < p_count and (favour - p_price[p_next]) * s >= 0:
+                    level = p_price[p_next]
+                    px = o[i] if (o[i] - level) * s >= 0 else level
+                    q = p_qty[p_next]
+                    p_next += 1
+                    l_side[k] = s; l_qty[k] = q; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                    l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
+                    l_reason[k] = R_PARTIAL; l_init_stop[k] = init_stop; l_conf[k] = pconf
+                    l_signal_i[k] = signal_i; k += 1
+                    qty -= q
+                if _finite(target) and (favour - target) * s >= 0:
+                    l_side[k] = s; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                    l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = target
+                    l_reason[k] = R_TARGET; l_init_stop[k] = init_stop; l_conf[k] = pconf
+                    l_signal_i[k] = signal_i; k += 1
+                    side = 0
+        # 4. at the close: best price, breakeven, trailing
+        if side != 0:
+            s = side
+            if s > 0:
+                best = max(best, h[i])
+            else:
+                best = min(best, lo[i])
+            gained = (best - entry_px) * s
+            if _finite(be_d) and gained >= be_d:
+                if not _finite(stop) or (entry_px - stop) * s > 0:
+                    stop = entry_px
+                    stop_kind = R_BREAKEVEN
+            if _finite(trail_d) and gained >= trail_after:
+                level = round_to_tick(best - s * trail_d, tick)
+                if not _finite(stop) or (level - stop) * s > 0:
+                    stop = level
+                    stop_kind = R_TRAIL
+        # 6. session end (this is the session's last bar in the data)
+        if i == n - 1 or day[i + 1] != day[i]:
+            pend = A_NONE
+            if side != 0:
+                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
+                l_at_close[k] = True; l_entry_px[k] = entry_px; l_exit_px[k] = c[i]
+                l_reason[k] = R_SESSION_END; l_init_stop[k] = init_stop; l_conf[k] = pconf
+                l_signal_i[k] = signal_i; k += 1
+                side = 0
+            continue
+        # 5. signals at the close queue the next bar's order
+        li = long_in[i] and not short_in[i]
+        si = short_in[i] and not long_in[i]
+        if side == 0:
+            if li or si:
+                pend = A_ENTER
+                pend_side = 1 if li else -1
+                pend_atr = atr[i]
+                pend_conf = conf[i]
+                pend_sig_i = i
+        else:
+            opposite = si if side > 0 else li
+            wants_exit = exit_long[i] if side > 0 else exit_short[i]
+            if opposite:
+                pend = A_REVERSE
+                pend_side = -side
+                pend_atr = atr[i]
+                pend_conf = conf[i]
+                pend_sig_i = i
+            elif wants_exit:
+                pend = A_EXIT
+    return (l_side[:k], l_qty[:k], l_entry_i[:k], l_exit_i[:k], l_at_close[:k], l_entry_px[:k],
+            l_exit_px[:k], l_reason[:k], l_init_stop[:k], l_conf[:k], l_signal_i[:k])
+
+
+@dataclass(frozen=True, slots=True)
+class KernelLegs:
+    """The kernel's output columns (bar indices refer to the input arrays)."""
+
+    side: np.ndarray
+    qty: np.ndarray
+    entry_index: np.ndarray
+    exit_index: np.ndarray
+    exit_at_close: np.ndarray
+    entry_price: np.ndarray
+    exit_price: np.ndarray
+    reason: np.ndarray
+    initial_stop: np.ndarray
+    confidence: np.ndarray
+    signal_index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.side)
+
+
+def run_fast(bars: BarArrays, signals: Signals, params: TradeParams, tick: float) -> KernelLegs:
+    """Trade management over a whole series in one compiled pass."""
+    pv, levels, fracs = pack_params(params, tick)
+    out = run_kernel(
+        bars.open, bars.high, bars.low, bars.close, bars.day, bars.minute,
+        signals.long_entry, signals.short_entry, signals.exit_long, signals.exit_short,
+        np.ascontiguousarray(signals.atr, dtype=np.float64),
+        np.ascontiguousarray(signals.confidence, dtype=np.float64), pv, levels, fracs,
+    )
+    return KernelLegs(*out)

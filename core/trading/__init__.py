@@ -1,0 +1,1 @@
+"""Trade management shared by the simulator and the live engine: stops, trailing, targets, exits."""
