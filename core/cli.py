@@ -1,0 +1,371 @@
+"""The ``atw`` command.
+
+    atw sim --data FILE... --strategy NAME... [--set key=value ...] [--engine fast|event] ...
+    atw sweep --data FILE... --strategy NAME --grid key=v1,v2 ... [--objective net_pnl]
+    atw walkforward --data FILE... --strategy NAME --grid ... --train 60 --test 20
+    atw data check FILE...        the data-quality report
+    atw data resample FILE --minutes 5 --out FILE
+    atw strategies                what each strategy does and its parameters
+    atw demo                      the bundled demo data through all four strategies
+
+Errors print as one line naming the file, row or parameter, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from core import __version__
+from core.errors import AtwError, ConfigError, DataError
+from core.market.bars import BarSeries
+from core.market.loader import LoadResult, load_many
+from core.paths import atw_home, resource
+from core.simulator.costs import cost_model
+from core.simulator.output import format_summary, json_safe, write_report_json, write_run
+from core.simulator.run import ENGINES, simulate
+from core.strategies import REGISTRY, Strategy, create
+from core.strategies.filters import COMMON_PARAMS
+from core.strategies.priority import MODES
+from core.trading.params import TRADE_KEYS
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _progress(enabled: bool, desc: str, total: int | None = None) -> Callable[[Iterable[Any]], Iterable[Any]] | None:
+    """A tqdm wrapper when stderr is a terminal (and not asked to be quiet)."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return lambda it: tqdm(it, desc=desc, total=total, leave=False, unit="step")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def parse_sets(items: Sequence[str], strategies: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``--set key=value`` for every strategy that has ``key``; ``--set name.key=value`` for one."""
+    per: dict[str, dict[str, str]] = {name: {} for name in strategies}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"cannot read {item!r}: use key=value or strategy.key=value", where="--set")
+        target, dot, name = key.partition(".")
+        if dot:
+            if target not in per:
+                raise ConfigError(
+                    f"{item!r} names strategy {target!r}, which is not in this run ({', '.join(strategies)})",
+                    where="--set",
+                )
+            per[target][name] = value.strip()
+            continue
+        takers = [s for s in strategies if _has_key(s, key)]
+        if not takers:
+            raise ConfigError(f"no strategy in this run has a parameter {key!r}", where=f"--set {key}")
+        for s in takers:
+            per[s][key] = value.strip()
+    return per
+
+
+def _has_key(strategy: str, key: str) -> bool:
+    cls = REGISTRY.get(strategy)
+    return cls is not None and (key in cls.PARAMS or key in COMMON_PARAMS or key in TRADE_KEYS)
+
+
+def build_strategies(names: Sequence[str], sets: Sequence[str], qty: int | None) -> list[Strategy]:
+    for name in names:
+        if name not in REGISTRY:
+            create(name)  # raises the helpful unknown-strategy error
+    per = parse_sets(sets, names)
+    if qty is not None:
+        for values in per.values():
+            values.setdefault("qty", str(qty))
+    return [create(name, **per[name]) for name in names]
+
+
+def load_data(args: argparse.Namespace) -> LoadResult:
+    result = load_many(
+        args.data,
+        label=args.label,
+        policy="repair" if args.repair else "strict",
+        symbol=args.symbol,
+        fill_gaps=getattr(args, "fill_gaps", False),
+    )
+    if getattr(args, "start", None) or getattr(args, "end", None):
+        series = [s.between(args.start, args.end) for s in result.series]
+        result = LoadResult([s for s in series if len(s)], result.report)
+        if not result.series:
+            raise DataError(f"no bars between {args.start or '-'} and {args.end or '-'}", where="--from/--to")
+    return result
+
+
+def _note_load(result: LoadResult, quiet: bool) -> None:
+    if quiet:
+        return
+    report = result.report
+    warnings = [i for i in report.issues if i.severity == "warning"]
+    how = "; ".join(report.notes[:3])
+    print(f"data: {', '.join(f'{s.symbol} {len(s):,} bars' for s in result.series)} ({how})", file=sys.stderr)
+    for issue in warnings[:5]:
+        print(f"data warning: {issue.message}", file=sys.stderr)
+    if len(warnings) > 5:
+        print(f"data: {len(warnings) - 5} more warnings; run `atw data check` for the full report", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    strategies = build_strategies(args.strategy, args.set, args.qty)
+    data = load_data(args)
+    _note_load(data, args.json)
+    result = simulate(
+        data.series, strategies, engine=args.engine, costs=cost_model(args.costs),
+        capital=args.capital, priority=args.priority, fill=args.fill,
+        progress=_progress(not args.json, "simulating", len(data.series)),
+    )
+    result.report["data_quality"] = data.report.to_dict()
+    if args.out:
+        write_run(Path(args.out), result.trades, result.report)
+    if args.json:
+        print(json.dumps(json_safe(result.report), indent=2))
+    else:
+        print(format_summary(result.report))
+        if args.out:
+            print(f"\nwrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from core.simulator.sweep import parse_grid, sweep
+
+    base = parse_sets(args.set, [args.strategy])[args.strategy]
+    if args.qty is not None:
+        base.setdefault("qty", str(args.qty))
+    grid = parse_grid(args.grid)
+    data = load_data(args)
+    _note_load(data, args.json)
+    ranked = sweep(
+        data.series, args.strategy, grid, base=base, objective=args.objective, costs=args.costs,
+        capital=args.capital, workers=args.jobs, progress=_progress(True, "sweep"),
+    )
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        ranked.to_csv(out / "sweep.csv", index=False)
+    if args.json:
+        print(json.dumps(json_safe(ranked.to_dict(orient="records")), indent=2))
+    else:
+        print(ranked.head(args.top).to_string(index=False))
+    return 0
+
+
+def cmd_walkforward(args: argparse.Namespace) -> int:
+    from core.simulator.output import write_trades_csv
+    from core.simulator.sweep import parse_grid, walk_forward
+
+    base = parse_sets(args.set, [args.strategy])[args.strategy]
+    if args.qty is not None:
+        base.setdefault("qty", str(args.qty))
+    data = load_data(args)
+    _note_load(data, args.json)
+    result = walk_forward(
+        data.series, args.strategy, parse_grid(args.grid), train=args.train, test=args.test, base=base,
+        objective=args.objective, costs=args.costs, capital=args.capital, workers=args.jobs,
+        progress=_progress(True, "walk-forward"),
+    )
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.folds.to_csv(out / "folds.csv", index=False)
+        write_trades_csv(result.oos_trades, out / "trades.csv")
+        write_report_json(result.oos_metrics, out / "report.json")
+    if args.json:
+        print(json.dumps(json_safe({"folds": result.folds.to_dict(orient="records"),
+                                    "out_of_sample": result.oos_metrics}), indent=2))
+    else:
+        print(result.folds.to_string(index=False))
+        m = result.oos_metrics
+        print(f"\nout of sample: {m['trades']} trades, net {m['net_pnl']:,.2f}, "
+              f"sharpe {m['sharpe'] if m['sharpe'] is not None else '-'}")
+    return 0
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    result = load_many(args.data, label=args.label, policy="repair" if args.repair else "strict",
+                       symbol=args.symbol)
+    if args.json:
+        print(json.dumps(json_safe(result.report.to_dict()), indent=2))
+    else:
+        print(result.report.format())
+    return 0
+
+
+def cmd_data_resample(args: argparse.Namespace) -> int:
+    from core.market.resample import resample
+
+    result = load_many(args.data, label=args.label, policy="repair" if args.repair else "strict",
+                       symbol=args.symbol)
+    frames = []
+    for s in result.series:
+        out = resample(s, args.minutes).frame.copy()
+        out["symbol"] = s.symbol
+        frames.append(out)
+    import pandas as pd
+
+    merged = pd.concat(frames)
+    merged.index.name = "timestamp"
+    merged.reset_index().assign(timestamp=lambda f: f["timestamp"].map(lambda t: t.isoformat())).to_csv(
+        args.out, index=False
+    )
+    print(f"wrote {args.out}: {len(merged):,} bars of {args.minutes} minutes")
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    for name, cls in sorted(REGISTRY.items()):
+        print(f"{name}: {cls.summary}")
+        defaults = create(name).describe()
+        for key, spec in {**cls.PARAMS, **COMMON_PARAMS}.items():
+            print(f"    {key:<16} {str(defaults[key]):<12} {spec.help}")
+        for key, help_text in TRADE_KEYS.items():
+            print(f"    {key:<16} {str(defaults.get('partial' if key == 'partial' else key)):<12} {help_text}")
+        print()
+    return 0
+
+
+def demo_files() -> list[Path]:
+    files = sorted(resource("demo").glob("*.csv"))
+    if not files:
+        raise DataError("the bundled demo data is missing", where=str(resource("demo")))
+    return files
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else atw_home() / "runs" / "demo"
+    argv = ["sim", *[x for f in demo_files() for x in ("--data", str(f))]]
+    argv += [x for name in sorted(REGISTRY) for x in ("--strategy", name)]
+    argv += ["--costs", "zerodha", "--qty", "50", "--slippage", "1tick", "--out", str(out)]
+    print("Autotrade Workstation demo: the bundled synthetic NSE days through all four strategies,")
+    print("Zerodha charges, 1 tick slippage, 50 shares per entry. (The desktop arrives in a later release.)\n")
+    return main(argv)
+
+
+# ------------------------------------------------------------------------------------ parser
+
+
+def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
+    p.add_argument("--data", action="append", required=True, metavar="FILE", help="bar file (repeatable)")
+    p.add_argument("--label", choices=("auto", "start", "end"), default="auto",
+                   help="are bars labelled by their start or end minute (default: detect and report)")
+    p.add_argument("--repair", action="store_true", help="repair what can be repaired instead of refusing")
+    p.add_argument("--symbol", help="symbol for files without a symbol column (default: file name)")
+    if many:
+        p.add_argument("--from", dest="start", type=_date, metavar="DATE")
+        p.add_argument("--to", dest="end", type=_date, metavar="DATE")
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="parameter for every strategy that has it, or STRATEGY.KEY=VALUE for one")
+    p.add_argument("--qty", type=int, help="units per entry (same as --set qty=N)")
+    p.add_argument("--capital", type=float, default=1_000_000.0, help="starting capital in rupees")
+    p.add_argument("--costs", choices=("zerodha", "none"), default="zerodha")
+    p.add_argument("--slippage", help="adverse slippage on market fills: 0, 1tick, 2bps (same as --set slippage=)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", metavar="DIR", help="write results here")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atw", description="Autotrade Workstation")
+    parser.add_argument("--version", action="version", version=f"atw {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("sim", help="simulate strategies over bar files")
+    _data_args(sim)
+    sim.add_argument("--strategy", action="append", required=True, metavar="NAME")
+    _run_args(sim)
+    sim.add_argument("--engine", choices=ENGINES, default="fast", help="fast research path or bar-by-bar event path")
+    sim.add_argument("--fill", choices=("next_open",), default="next_open")
+    sim.add_argument("--priority", choices=MODES, default="best",
+                     help="several strategies firing on one instrument in one bar: best one enters, or all")
+    sim.set_defaults(func=cmd_sim)
+
+    for name, func, help_text in (("sweep", cmd_sweep, "grid parameter sweep"),
+                                  ("walkforward", cmd_walkforward, "walk-forward optimisation")):
+        p = sub.add_parser(name, help=help_text)
+        _data_args(p)
+        p.add_argument("--strategy", required=True, metavar="NAME")
+        p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2|START:STOP:STEP")
+        _run_args(p)
+        p.add_argument("--objective", default="net_pnl")
+        p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+        if name == "sweep":
+            p.add_argument("--top", type=int, default=20, help="rows to print")
+        else:
+            p.add_argument("--train", type=int, required=True, help="in-sample sessions per fold")
+            p.add_argument("--test", type=int, required=True, help="out-of-sample sessions per fold")
+        p.set_defaults(func=func)
+
+    data = sub.add_parser("data", help="inspect and convert bar files")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    check = dsub.add_parser("check", help="the data-quality report")
+    check.add_argument("data", nargs="+", metavar="FILE")
+    check.add_argument("--label", choices=("auto", "start", "end"), default="auto")
+    check.add_argument("--repair", action="store_true")
+    check.add_argument("--symbol")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_data_check)
+    res = dsub.add_parser("resample", help="1-minute bars to 3/5/15/30/60 minutes on session boundaries")
+    res.add_argument("data", nargs="+", metavar="FILE")
+    res.add_argument("--minutes", type=int, required=True)
+    res.add_argument("--out", required=True)
+    res.add_argument("--label", choices=("auto", "start", "end"), default="auto")
+    res.add_argument("--repair", action="store_true")
+    res.add_argument("--symbol")
+    res.set_defaults(func=cmd_data_resample)
+
+    strategies = sub.add_parser("strategies", help="list strategies and their parameters")
+    strategies.set_defaults(func=cmd_strategies)
+
+    demo = sub.add_parser("demo", help="run the bundled demo")
+    demo.add_argument("--out", help="where to write the demo run (default: ATW_HOME/runs/demo)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "slippage", None):
+        args.set = [*args.set, f"slippage={args.slippage}"]
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"atw: error: {exc}", file=sys.stderr)
+        return 2
+    except AtwError as exc:
+        print(f"atw: error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"atw: error: {exc.filename}: no such file", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
