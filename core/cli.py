@@ -101,7 +101,8 @@ def load_data(args: argparse.Namespace) -> LoadResult:
         label=args.label,
         policy="repair" if args.repair else "strict",
         symbol=args.symbol,
-        fill_gaps=getattr(args, "fill_gaps", False),
+        fill_gaps=args.fill_gaps,
+        drop_outliers=args.drop_outliers,
     )
     if getattr(args, "start", None) or getattr(args, "end", None):
         series = [s.between(args.start, args.end) for s in result.series]
@@ -271,6 +272,8 @@ def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
     p.add_argument("--label", choices=("auto", "start", "end"), default="auto",
                    help="are bars labelled by their start or end minute (default: detect and report)")
     p.add_argument("--repair", action="store_true", help="repair what can be repaired instead of refusing")
+    p.add_argument("--fill-gaps", action="store_true", help="with --repair: fill missing bars flat at the last close")
+    p.add_argument("--drop-outliers", action="store_true", help="with --repair: drop bars flagged as outliers")
     p.add_argument("--symbol", help="symbol for files without a symbol column (default: file name)")
     if many:
         p.add_argument("--from", dest="start", type=_date, metavar="DATE")

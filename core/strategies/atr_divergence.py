@@ -10,7 +10,7 @@ window being bars t−N … t−1:
 - **Long entry** (bullish divergence) mirrored: a new low with momentum at least ``gap`` above
   its prior-window trough, that trough negative.
 - No exit rule of its own: stop, target and cutoff come from trade management (defaults:
-  stop 1.5 ATR, target 2R); an opposite divergence reverses.
+  stop 1.5 ATR, target 2R, at most 4 entries a day); an opposite divergence reverses.
 
 Entries 09:30–14:45 by default. **Confidence** = the momentum shortfall in units of 3·gap,
 capped at 1.
@@ -37,7 +37,7 @@ class AtrDivergence(Strategy):
         "mom": Param(10, "momentum span in bars", int, at_least(1)),
         "gap": Param(0.5, "momentum shortfall, in ATRs, that counts as divergence", float, positive),
     }
-    TRADE_DEFAULTS = {"stop": "1.5atr", "target": "2r"}
+    TRADE_DEFAULTS = {"stop": "1.5atr", "target": "2r", "max_trades": "4"}
     FILTER_DEFAULTS = {"window": "09:30-14:45"}
 
     def _signals(self, bars: BarArrays) -> Signals:

@@ -10,9 +10,9 @@ Bands around the mean: ``mean = EMA(close, mean)``, ``upper = mean + k·ATR``,
 - **Exit long** when the close reaches the mean (``close[t] >= mean[t]``); **exit short** when
   it falls to it (``close[t] <= mean[t]``). An opposite entry also exits (and reverses).
 
-Defaults: stop 1 ATR, entries 09:30–14:30 (skip the opening auction noise and the last half
-hour before the cutoff). **Confidence** = how far the stretch went beyond the band on the
-previous bar, in ATRs, capped at 1.
+Defaults: stop 1 ATR, at most 4 entries a day, entries 09:30–14:30 (skip the opening auction
+noise and the last half hour before the cutoff). **Confidence** = how far the stretch went
+beyond the band on the previous bar, in ATRs, capped at 1.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class AtrReversal(Strategy):
         "mean": Param(20, "EMA period of the mean", int, at_least(2)),
         "k": Param(2.0, "stretch in ATRs that counts as overextended", float, positive),
     }
-    TRADE_DEFAULTS = {"stop": "1atr"}
+    TRADE_DEFAULTS = {"stop": "1atr", "max_trades": "4"}
     FILTER_DEFAULTS = {"window": "09:30-14:30"}
 
     def _signals(self, bars: BarArrays) -> Signals:
