@@ -18,12 +18,12 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from core import __version__
 from core.errors import AtwError, ConfigError, DataError
-from core.market.bars import BarSeries
 from core.market.loader import LoadResult, load_many
 from core.paths import atw_home, resource
 from core.simulator.costs import cost_model
@@ -33,7 +33,6 @@ from core.strategies import REGISTRY, Strategy, create
 from core.strategies.filters import COMMON_PARAMS
 from core.strategies.priority import MODES
 from core.trading.params import TRADE_KEYS
-
 
 # ------------------------------------------------------------------------------------ helpers
 

@@ -76,6 +76,7 @@ class NseCalendar:
         years = pd.DatetimeIndex(np.asarray(self._cal.holidays().holidays)).year
         self.first_year = int(max(2010, years.min()))
         self.last_year = int(years.max())
+        self._years: dict[int, pd.DataFrame] = {}
 
     def _check_year(self, year: int) -> None:
         if not self.first_year <= year <= self.last_year:
@@ -85,17 +86,21 @@ class NseCalendar:
                 where="calendar",
             )
 
-    @lru_cache(maxsize=64)
     def _year_table(self, year: int) -> pd.DataFrame:
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
         self._check_year(year)
         sched = self._cal.schedule(f"{year}-01-01", f"{year}-12-31")
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "open_ns": sched["market_open"].to_numpy(dtype="datetime64[ns]").astype(np.int64),
                 "close_ns": sched["market_close"].to_numpy(dtype="datetime64[ns]").astype(np.int64),
             },
             index=pd.Index([d.date() for d in sched.index], name="day"),
         )
+        self._years[year] = table
+        return table
 
     def table(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Sessions from ``start`` to ``end`` inclusive: index ``day``, int64 UTC ns ``open_ns``/``close_ns``."""

@@ -18,7 +18,7 @@ from numba import njit
 from core.market.bars import BarArrays
 from core.strategies.base import Signals
 from core.trading.manager import ExitReason
-from core.trading.params import TradeParams, Unit
+from core.trading.params import TradeParams
 from core.trading.pricing import SLIP_BPS, SLIP_TICKS, round_to_tick, slipped
 
 # indices into the packed parameter vector
@@ -71,27 +71,37 @@ def _finite(x: float) -> bool:
     return not math.isnan(x) and not math.isinf(x)
 
 
+# columns of the kernel's leg matrix (bar indices and codes are exact in float64)
+C_SIDE, C_QTY, C_ENTRY_I, C_EXIT_I, C_AT_CLOSE, C_ENTRY_PX, C_EXIT_PX = range(7)
+C_REASON, C_INIT_STOP, C_CONF, C_SIGNAL_I = range(7, 11)
+N_COLS = 11
+
+
+@njit(cache=True)
+def _put(legs, k, side, qty, entry_i, exit_i, at_close, entry_px, exit_px, reason, init_stop, conf, signal_i):  # type: ignore[no-untyped-def]
+    legs[k, C_SIDE] = side
+    legs[k, C_QTY] = qty
+    legs[k, C_ENTRY_I] = entry_i
+    legs[k, C_EXIT_I] = exit_i
+    legs[k, C_AT_CLOSE] = 1.0 if at_close else 0.0
+    legs[k, C_ENTRY_PX] = entry_px
+    legs[k, C_EXIT_PX] = exit_px
+    legs[k, C_REASON] = reason
+    legs[k, C_INIT_STOP] = init_stop
+    legs[k, C_CONF] = conf
+    legs[k, C_SIGNAL_I] = signal_i
+
+
 @njit(cache=True)
 def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_short, atr, conf,
                pv, part_levels, part_fracs):  # type: ignore[no-untyped-def]
-    """Trade legs as parallel arrays (see :class:`KernelLegs` for the columns)."""
+    """Trade legs as a matrix, one row per leg (columns ``C_*``)."""
     n = o.shape[0]
     n_sig = 0
     for i in range(n):
         if long_in[i] or short_in[i]:
             n_sig += 1
-    cap = n_sig * (1 + part_levels.shape[0]) + 1
-    l_side = np.empty(cap, np.int8)
-    l_qty = np.empty(cap, np.int64)
-    l_entry_i = np.empty(cap, np.int64)
-    l_exit_i = np.empty(cap, np.int64)
-    l_at_close = np.empty(cap, np.bool_)
-    l_entry_px = np.empty(cap)
-    l_exit_px = np.empty(cap)
-    l_reason = np.empty(cap, np.int8)
-    l_init_stop = np.empty(cap)
-    l_conf = np.empty(cap)
-    l_signal_i = np.empty(cap, np.int64)
+    legs = np.empty((n_sig * (1 + part_levels.shape[0]) + 1, N_COLS))
     k = 0
 
     qty0 = int(pv[P_QTY])
@@ -140,10 +150,9 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
             pend = A_NONE
             if side != 0:
                 px = slipped(o[i], side < 0, slip, slip_u, tick)
-                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
-                l_reason[k] = R_CUTOFF; l_init_stop[k] = init_stop; l_conf[k] = pconf
-                l_signal_i[k] = signal_i; k += 1
+                _put(legs, k, side, qty, entry_i, i, False, entry_px, px,
+                     R_CUTOFF, init_stop, pconf, signal_i)
+                k += 1
                 side = 0
             continue
         # 2. pending orders at the open
@@ -201,10 +210,9 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
                             remaining -= q
             if side != 0 and (action == A_EXIT or action == A_REVERSE):
                 px = slipped(o[i], side < 0, slip, slip_u, tick)
-                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
-                l_reason[k] = R_REVERSE if can_enter else R_SIGNAL
-                l_init_stop[k] = init_stop; l_conf[k] = pconf; l_signal_i[k] = signal_i; k += 1
+                _put(legs, k, side, qty, entry_i, i, False, entry_px, px,
+                     R_REVERSE if can_enter else R_SIGNAL, init_stop, pconf, signal_i)
+                k += 1
                 side = 0
             if can_enter and side == 0:
                 side = pend_side
@@ -245,10 +253,9 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
                 reason = stop_kind
                 done = True
             if done:
-                l_side[k] = s; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
-                l_reason[k] = reason; l_init_stop[k] = init_stop; l_conf[k] = pconf
-                l_signal_i[k] = signal_i; k += 1
+                _put(legs, k, s, qty, entry_i, i, False, entry_px, px,
+                     reason, init_stop, pconf, signal_i)
+                k += 1
                 side = 0
             else:
                 while p_next < p_count and (favour - p_price[p_next]) * s >= 0:
@@ -256,16 +263,14 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
                     px = o[i] if (o[i] - level) * s >= 0 else level
                     q = p_qty[p_next]
                     p_next += 1
-                    l_side[k] = s; l_qty[k] = q; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                    l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = px
-                    l_reason[k] = R_PARTIAL; l_init_stop[k] = init_stop; l_conf[k] = pconf
-                    l_signal_i[k] = signal_i; k += 1
+                    _put(legs, k, s, q, entry_i, i, False, entry_px, px,
+                         R_PARTIAL, init_stop, pconf, signal_i)
+                    k += 1
                     qty -= q
                 if _finite(target) and (favour - target) * s >= 0:
-                    l_side[k] = s; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                    l_at_close[k] = False; l_entry_px[k] = entry_px; l_exit_px[k] = target
-                    l_reason[k] = R_TARGET; l_init_stop[k] = init_stop; l_conf[k] = pconf
-                    l_signal_i[k] = signal_i; k += 1
+                    _put(legs, k, s, qty, entry_i, i, False, entry_px, target,
+                         R_TARGET, init_stop, pconf, signal_i)
+                    k += 1
                     side = 0
         # 4. at the close: best price, breakeven, trailing
         if side != 0:
@@ -288,10 +293,9 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
         if i == n - 1 or day[i + 1] != day[i]:
             pend = A_NONE
             if side != 0:
-                l_side[k] = side; l_qty[k] = qty; l_entry_i[k] = entry_i; l_exit_i[k] = i
-                l_at_close[k] = True; l_entry_px[k] = entry_px; l_exit_px[k] = c[i]
-                l_reason[k] = R_SESSION_END; l_init_stop[k] = init_stop; l_conf[k] = pconf
-                l_signal_i[k] = signal_i; k += 1
+                _put(legs, k, side, qty, entry_i, i, True, entry_px, c[i],
+                     R_SESSION_END, init_stop, pconf, signal_i)
+                k += 1
                 side = 0
             continue
         # 5. signals at the close queue the next bar's order
@@ -315,8 +319,7 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
                 pend_sig_i = i
             elif wants_exit:
                 pend = A_EXIT
-    return (l_side[:k], l_qty[:k], l_entry_i[:k], l_exit_i[:k], l_at_close[:k], l_entry_px[:k],
-            l_exit_px[:k], l_reason[:k], l_init_stop[:k], l_conf[:k], l_signal_i[:k])
+    return legs[:k]
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,10 +345,16 @@ class KernelLegs:
 def run_fast(bars: BarArrays, signals: Signals, params: TradeParams, tick: float) -> KernelLegs:
     """Trade management over a whole series in one compiled pass."""
     pv, levels, fracs = pack_params(params, tick)
-    out = run_kernel(
+    m = run_kernel(
         bars.open, bars.high, bars.low, bars.close, bars.day, bars.minute,
         signals.long_entry, signals.short_entry, signals.exit_long, signals.exit_short,
         np.ascontiguousarray(signals.atr, dtype=np.float64),
         np.ascontiguousarray(signals.confidence, dtype=np.float64), pv, levels, fracs,
     )
-    return KernelLegs(*out)
+    return KernelLegs(
+        side=m[:, C_SIDE].astype(np.int8), qty=m[:, C_QTY].astype(np.int64),
+        entry_index=m[:, C_ENTRY_I].astype(np.int64), exit_index=m[:, C_EXIT_I].astype(np.int64),
+        exit_at_close=m[:, C_AT_CLOSE] > 0, entry_price=m[:, C_ENTRY_PX].copy(), exit_price=m[:, C_EXIT_PX].copy(),
+        reason=m[:, C_REASON].astype(np.int8), initial_stop=m[:, C_INIT_STOP].copy(),
+        confidence=m[:, C_CONF].copy(), signal_index=m[:, C_SIGNAL_I].astype(np.int64),
+    )

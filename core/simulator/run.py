@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 

@@ -23,7 +23,14 @@ from collections import deque
 
 import numpy as np
 
-from core.indicators import AtrStream, RollingMaxStream, RollingMinStream, atr, rolling_max, rolling_min
+from core.indicators import (
+    AtrStream,
+    RollingMaxStream,
+    RollingMinStream,
+    atr,
+    rolling_max,
+    rolling_min,
+)
 from core.market.bars import Bar, BarArrays
 from core.strategies.base import Signal, Signals, SignalStream, Strategy
 from core.strategies.param import Param, at_least, positive

@@ -92,7 +92,7 @@ class Strategy(ABC):
         self.filters = FilterSet.from_params(values)
         self._validate()
 
-    def _validate(self) -> None:
+    def _validate(self) -> None:  # noqa: B027 - optional hook, most strategies need no check
         """Cross-parameter checks (e.g. fast < slow); raise ConfigError naming the key."""
 
     def describe(self) -> dict[str, Any]:

@@ -16,8 +16,8 @@ only at signals, never at positions, so the vectorized and streaming forms are i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.market.bars import BarSeries
+from core.simulator.costs import cost_model
 from core.simulator.legs import LegColumns
 from core.simulator.run import simulate, simulate_legs
-from core.simulator.costs import cost_model
 from core.strategies import REGISTRY, create
 from tests.conftest import synthetic
 
