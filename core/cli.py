@@ -112,12 +112,16 @@ def load_data(args: argparse.Namespace) -> LoadResult:
 
 
 def _note_load(result: LoadResult, quiet: bool) -> None:
+    """Say on stderr how the data was read (layout, labels, timezone) and its warnings."""
     if quiet:
         return
     report = result.report
+    bars = ", ".join(f"{s.symbol} {len(s):,} bars" for s in result.series)
+    print(f"data: {bars}", file=sys.stderr)
+    for note in report.notes:
+        if note.startswith(("layout", "bar labels", "timezone")):
+            print(f"data: {note}", file=sys.stderr)
     warnings = [i for i in report.issues if i.severity == "warning"]
-    how = "; ".join(report.notes[:3])
-    print(f"data: {', '.join(f'{s.symbol} {len(s):,} bars' for s in result.series)} ({how})", file=sys.stderr)
     for issue in warnings[:5]:
         print(f"data warning: {issue.message}", file=sys.stderr)
     if len(warnings) > 5:

@@ -91,7 +91,7 @@ def format_summary(report: dict[str, Any]) -> str:
     r = report
     lines = [
         f"{r.get('first_day')} .. {r.get('last_day')}   {r['bars']:,} bars   engine {r['engine']}   "
-        f"costs {r['costs']}   {r['elapsed_s']:.2f}s ({_fmt(r.get('bars_per_s'))} bars/s)",
+        f"costs {r['costs']}   {r['elapsed_s']:.2f}s",
         "",
         f"  trades {r['trades']}   win rate {_fmt(r['win_rate'], 'pct')}   points {r['total_points']:,.2f}",
         f"  gross {_fmt(r['gross_pnl'], 'money')}   charges {_fmt(r['charges'], 'money')}   "

@@ -162,6 +162,8 @@ def simulate(
     report = _report(trades, series, strategies, days, capital)
     elapsed = time.perf_counter() - started
     bars = sum(len(s) for s in series)
+    # Wall-clock figures of this run, including numba's one-time start-up on a process's first
+    # run (about a second); tests/bench/sim_bench.py measures the warm core.
     report.update(
         engine=engine,
         costs=getattr(costs, "name", "custom"),
