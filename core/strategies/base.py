@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from numba import njit
 
 from core.errors import ConfigError
 from core.market.bars import Bar, BarArrays
 from core.strategies.filters import COMMON_PARAMS, FilterSet
 from core.strategies.param import Param
-from core.trading.params import TRADE_KEYS, TradeParams, build_trade_params
+from core.trading.params import TRADE_KEYS, TradeParams, Unit, build_trade_params
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,14 @@ class Strategy(ABC):
     def _validate(self) -> None:  # noqa: B027 - optional hook, most strategies need no check
         """Cross-parameter checks (e.g. fast < slow); raise ConfigError naming the key."""
 
+    @property
+    def trade_uses_atr(self) -> bool:
+        """True when trade management or a filter reads the ATR (strategies whose own rule
+        does not need it can then skip computing it)."""
+        t = self.trade
+        specs = (t.stop, t.target, t.trail, t.trail_after, t.breakeven)
+        return any(spec.unit is Unit.ATR for spec in specs) or self.filters.min_atr_bps > 0
+
     def describe(self) -> dict[str, Any]:
         """The effective settings, as text a trader can read back."""
         out = {k: (str(v) if not isinstance(v, (int, float, bool)) else v) for k, v in self.p.items()}
@@ -110,8 +119,10 @@ class Strategy(ABC):
     def signals(self, bars: BarArrays) -> Signals:
         """Decisions for every bar, entries gated by the filters."""
         raw = self._signals(bars)
+        conf = _zero_nans(raw.confidence)
+        if not (self.filters.active or self.filters.min_confidence > 0):
+            return Signals(raw.long_entry, raw.short_entry, raw.exit_long, raw.exit_short, raw.atr, conf)
         allowed = self.filters.mask(bars, raw.atr)
-        conf = np.where(np.isnan(raw.confidence), 0.0, raw.confidence)
         if self.filters.min_confidence > 0:
             allowed &= conf >= self.filters.min_confidence
         return Signals(
@@ -167,6 +178,15 @@ def _coerce(strategy: str, key: str, spec: Param, raw: Any) -> Any:
     if spec.check is not None and not spec.check(value):
         raise ConfigError(f"{value!r} is out of range: {spec.help}", where=f"{strategy}.{key}")
     return value
+
+
+@njit(cache=True)
+def _zero_nans(values: np.ndarray) -> np.ndarray:
+    """NaN -> 0 in place (confidence is 0 while a strategy's indicators warm up)."""
+    for i in range(values.shape[0]):
+        if math.isnan(values[i]):
+            values[i] = 0.0
+    return values
 
 
 def shifted(mask: np.ndarray) -> np.ndarray:

@@ -14,6 +14,9 @@ reference rule of DESIGN.md §4 (fills at the next bar's open, no entry at or af
 flat at the cutoff bar's open or at the close of a session that ends earlier).
 
 **Confidence** = ADX(14) / 50, capped at 1: a cross inside a strong trend scores higher.
+
+The rule itself needs no ATR, so the ATR is computed only when a stop, target, trailing
+distance or filter is set in ATRs (otherwise it is NaN, and nothing reads it).
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import math
 import numpy as np
 
 from core.errors import ConfigError
-from core.indicators import AdxStream, AtrStream, EmaStream, adx, atr, ema
+from core.indicators import AdxStream, AtrStream, EmaStream, adx, atr, ema_crossings
 from core.market.bars import Bar, BarArrays
-from core.strategies.base import Signal, Signals, SignalStream, Strategy, shifted
+from core.strategies.base import Signal, Signals, SignalStream, Strategy
 from core.strategies.param import Param, at_least
 
 
@@ -46,32 +49,33 @@ class EmaCross(Strategy):
             )
 
     def _signals(self, bars: BarArrays) -> Signals:
-        fast = ema(bars.close, self.p["fast"])
-        slow = ema(bars.close, self.p["slow"])
-        above = fast > slow
-        below = fast < slow
-        long_entry = above & shifted(fast <= slow)
-        short_entry = below & shifted(fast >= slow)
+        long_entry, short_entry = ema_crossings(bars.close, self.p["fast"], self.p["slow"])
         no_exit = np.zeros(len(bars), dtype=bool)
-        conf = np.minimum(adx(bars.high, bars.low, bars.close, 14) / 50.0, 1.0)
+        conf = adx(bars.high, bars.low, bars.close, 14)
+        np.minimum(np.divide(conf, 50.0, out=conf), 1.0, out=conf)  # in place: no temporaries
+        if self.trade_uses_atr:
+            rng = atr(bars.high, bars.low, bars.close, self.p["atr_period"])
+        else:
+            rng = np.full(len(bars), np.nan)
         return Signals(
             long_entry=long_entry,
             short_entry=short_entry,
             exit_long=no_exit,
             exit_short=no_exit.copy(),
-            atr=atr(bars.high, bars.low, bars.close, self.p["atr_period"]),
+            atr=rng,
             confidence=conf,
         )
 
     def _stream(self) -> SignalStream:
-        return _EmaCrossStream(self.p["fast"], self.p["slow"], self.p["atr_period"])
+        atr_period = self.p["atr_period"] if self.trade_uses_atr else None
+        return _EmaCrossStream(self.p["fast"], self.p["slow"], atr_period)
 
 
 class _EmaCrossStream(SignalStream):
-    def __init__(self, fast: int, slow: int, atr_period: int) -> None:
+    def __init__(self, fast: int, slow: int, atr_period: int | None) -> None:
         self._fast = EmaStream(fast)
         self._slow = EmaStream(slow)
-        self._atr = AtrStream(atr_period)
+        self._atr = AtrStream(atr_period) if atr_period is not None else None
         self._adx = AdxStream(14)
         self._prev_fast = math.nan
         self._prev_slow = math.nan
@@ -85,6 +89,6 @@ class _EmaCrossStream(SignalStream):
         return Signal(
             long_entry=fast > slow and pf <= ps,
             short_entry=fast < slow and pf >= ps,
-            atr=self._atr.update(bar.high, bar.low, bar.close),
+            atr=self._atr.update(bar.high, bar.low, bar.close) if self._atr is not None else math.nan,
             confidence=min(strength / 50.0, 1.0) if not math.isnan(strength) else math.nan,
         )

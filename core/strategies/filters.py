@@ -94,6 +94,11 @@ class FilterSet:
         )
 
     @property
+    def active(self) -> bool:
+        """True when any bar-based filter (everything but min_confidence) is on."""
+        return self.window is not None or self.chop_max > 0 or self.min_atr_bps > 0 or self.adx_min > 0
+
+    @property
     def chop_threshold(self) -> float:
         """ΣTR / range above which the market counts as choppy."""
         return float(self.chop_period) ** (self.chop_max / 100.0)

@@ -107,3 +107,21 @@ def test_streaming_ema_and_atr_equal_talib() -> None:
     high, low, close = ohlc(2_000)
     assert_rel(_stream(lambda: ind.EmaStream(21), [(c,) for c in close]), talib.EMA(close, 21))
     assert_rel(_stream(lambda: ind.AtrStream(14), list(zip(high, low, close))), talib.ATR(high, low, close, 14))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=300),
+    fast=st.integers(min_value=1, max_value=20),
+    extra=st.integers(min_value=1, max_value=30),
+    seed=st.integers(min_value=0, max_value=10_000),
+    lead_nans=st.integers(min_value=0, max_value=5),
+)
+def test_fused_ema_crossings_equal_the_two_step_computation(n: int, fast: int, extra: int, seed: int,
+                                                            lead_nans: int) -> None:
+    _, _, close = ohlc(n, seed)
+    close = np.r_[np.full(min(lead_nans, n), np.nan), close[min(lead_nans, n):]]
+    slow = fast + extra
+    up, down = ind.crossings(ind.ema(close, fast), ind.ema(close, slow))
+    fused_up, fused_down = ind.ema_crossings(close, fast, slow)
+    assert np.array_equal(up, fused_up) and np.array_equal(down, fused_down)
