@@ -103,6 +103,10 @@ def load_data(args: argparse.Namespace) -> LoadResult:
         fill_gaps=args.fill_gaps,
         drop_outliers=args.drop_outliers,
     )
+    if getattr(args, "resample", None):
+        from core.market.resample import resample
+
+        result = LoadResult([resample(s, args.resample) for s in result.series], result.report)
     if getattr(args, "start", None) or getattr(args, "end", None):
         series = [s.between(args.start, args.end) for s in result.series]
         result = LoadResult([s for s in series if len(s)], result.report)
@@ -281,6 +285,8 @@ def _data_args(p: argparse.ArgumentParser, many: bool = True) -> None:
     if many:
         p.add_argument("--from", dest="start", type=_date, metavar="DATE")
         p.add_argument("--to", dest="end", type=_date, metavar="DATE")
+        p.add_argument("--resample", type=int, metavar="MINUTES",
+                       help="trade N-minute bars built from the file's bars on session boundaries")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

@@ -471,48 +471,45 @@ class AtrStream:
         return self._wilder.update(self._tr.update(high, low, close))
 
 
-class RollingMaxStream:
+class _RollingExtremeStream:
+    """Streaming rolling max (``higher``) or min, scanning the window as the kernels do."""
+
+    __slots__ = ("period", "_window", "_higher", "value")
+
+    def __init__(self, period: int, higher: bool) -> None:
+        self.period = _check_period(period)
+        self._window: deque[float] = deque(maxlen=self.period)
+        self._higher = higher
+        self.value = _NAN
+
+    def update(self, x: float) -> float:
+        self._window.append(x)
+        if len(self._window) < self.period:
+            return _NAN
+        best = self._window[0]
+        for v in self._window:
+            if (v > best) if self._higher else (v < best):
+                best = v
+        self.value = best
+        return best
+
+
+class RollingMaxStream(_RollingExtremeStream):
     """Streaming :func:`rolling_max`."""
 
-    __slots__ = ("period", "_window", "value")
+    __slots__ = ()
 
     def __init__(self, period: int) -> None:
-        self.period = _check_period(period)
-        self._window: deque[float] = deque(maxlen=self.period)
-        self.value = _NAN
-
-    def update(self, x: float) -> float:
-        self._window.append(x)
-        if len(self._window) < self.period:
-            return _NAN
-        best = self._window[0]
-        for v in self._window:
-            if v > best:
-                best = v
-        self.value = best
-        return best
+        super().__init__(period, higher=True)
 
 
-class RollingMinStream:
+class RollingMinStream(_RollingExtremeStream):
     """Streaming :func:`rolling_min`."""
 
-    __slots__ = ("period", "_window", "value")
+    __slots__ = ()
 
     def __init__(self, period: int) -> None:
-        self.period = _check_period(period)
-        self._window: deque[float] = deque(maxlen=self.period)
-        self.value = _NAN
-
-    def update(self, x: float) -> float:
-        self._window.append(x)
-        if len(self._window) < self.period:
-            return _NAN
-        best = self._window[0]
-        for v in self._window:
-            if v < best:
-                best = v
-        self.value = best
-        return best
+        super().__init__(period, higher=False)
 
 
 class RsiStream:

@@ -71,6 +71,12 @@ def _finite(x: float) -> bool:
     return not math.isnan(x) and not math.isinf(x)
 
 
+@njit(cache=True)
+def _unusable(unit: float, distance: float) -> bool:
+    """A configured distance that cannot be used yet (e.g. ATR still warming up)."""
+    return int(unit) != 0 and not (_finite(distance) and distance > 0)
+
+
 # columns of the kernel's leg matrix (bar indices and codes are exact in float64)
 C_SIDE, C_QTY, C_ENTRY_I, C_EXIT_I, C_AT_CLOSE, C_ENTRY_PX, C_EXIT_PX = range(7)
 C_REASON, C_INIT_STOP, C_CONF, C_SIGNAL_I = range(7, 11)
@@ -178,16 +184,11 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
                     d_trail = _resolve(int(pv[P_TRAIL_U]), pv[P_TRAIL_V], pend_atr, risk, e_px)
                     d_tafter = _resolve(int(pv[P_TAFTER_U]), pv[P_TAFTER_V], pend_atr, risk, e_px)
                     d_be = _resolve(int(pv[P_BE_U]), pv[P_BE_V], pend_atr, risk, e_px)
-                    if int(pv[P_STOP_U]) != 0 and not (_finite(d_stop) and d_stop > 0):
-                        can_enter = False
-                    if int(pv[P_TGT_U]) != 0 and not (_finite(d_tgt) and d_tgt > 0):
-                        can_enter = False
-                    if int(pv[P_TRAIL_U]) != 0 and not (_finite(d_trail) and d_trail > 0):
-                        can_enter = False
-                    if int(pv[P_TAFTER_U]) != 0 and not (_finite(d_tafter) and d_tafter > 0):
-                        can_enter = False
-                    if int(pv[P_BE_U]) != 0 and not (_finite(d_be) and d_be > 0):
-                        can_enter = False
+                    can_enter = not (
+                        _unusable(pv[P_STOP_U], d_stop) or _unusable(pv[P_TGT_U], d_tgt)
+                        or _unusable(pv[P_TRAIL_U], d_trail) or _unusable(pv[P_TAFTER_U], d_tafter)
+                        or _unusable(pv[P_BE_U], d_be)
+                    )
                     if can_enter:
                         if _finite(d_stop):
                             e_stop = round_to_tick(e_px - s_new * d_stop, tick)

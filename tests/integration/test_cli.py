@@ -92,6 +92,17 @@ def test_json_output_and_date_range(two_files: list[Path], capsys: pytest.Captur
     assert report["bars"] == 4 * 375
 
 
+def test_sim_on_resampled_bars(two_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["sim", "--data", str(two_files[0]), "--strategy", "ema_cross", "--resample", "5",
+            "--out", str(tmp_path / "r5"), "--json"]
+    code, stdout, _ = run(argv, capsys)
+    report = json.loads(stdout)
+    assert code == 0 and report["bars"] == 15 * 75 and report["data"][0]["interval_minutes"] == 5
+    trades = pd.read_csv(tmp_path / "r5" / "trades.csv")
+    minutes = pd.to_datetime(trades["entry_time"]).dt.minute
+    assert len(trades) > 0 and ((minutes % 5) == 0).all()
+
+
 @pytest.mark.parametrize(
     ("argv", "needle", "code"),
     [
