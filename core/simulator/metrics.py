@@ -26,18 +26,18 @@ import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from core.clock import IST
 from core.errors import ConfigError, DataError
 
-IST = ZoneInfo("Asia/Kolkata")
 TRADING_DAYS_PER_YEAR = 252
 PAISA = Decimal("0.01")
 ZERO = Decimal("0")
 
+#: The trades.csv columns of the simulator contract (DESIGN.md §4), in order.
 TRADE_COLUMNS = (
     "symbol", "strategy", "side", "qty", "entry_time", "entry_price", "exit_time",
     "exit_price", "points", "gross_pnl", "charges", "net_pnl", "exit_reason",

@@ -20,12 +20,11 @@ from core.clock import IST
 from core.market.instruments import InstrumentMaster
 from core.simulator.costs import COMPONENTS, ChargeBreakdown, CostModel, NoCosts, to_paisa
 from core.simulator.legs import LegColumns
+from core.simulator.metrics import TRADE_COLUMNS
 from core.trading.manager import ExitReason
 
-TRADE_COLUMNS = (
-    "symbol", "strategy", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price",
-    "points", "gross_pnl", "charges", "net_pnl", "exit_reason",
-)
+__all__ = ["TRADE_COLUMNS", "DETAIL_COLUMNS", "build_trades", "empty_trades"]
+
 DETAIL_COLUMNS = ("initial_stop", "confidence", "signal_time", *COMPONENTS)
 _REASONS = {int(r): r.label for r in ExitReason}
 
