@@ -89,12 +89,28 @@ def build_strategies(names: Sequence[str], sets: Sequence[str], qty: int | None)
             create(name)  # raises the helpful unknown-strategy error
     per = parse_sets(sets, names)
     if qty is not None:
-        for values in per.values():
-            values.setdefault("qty", str(qty))
+        for name, values in per.items():
+            if values.get("qty", str(qty)) != str(qty):
+                raise ConfigError(f"--qty {qty} and --set qty={values['qty']} disagree for {name}", where="--qty")
+            values["qty"] = str(qty)
     return [create(name, **per[name]) for name in names]
 
 
-def load_data(args: argparse.Namespace) -> LoadResult:
+def _base_settings(args: argparse.Namespace) -> dict[str, str]:
+    """The fixed (non-grid) settings of a sweep or walk-forward, validated before any run."""
+    build_strategies([args.strategy], args.set, args.qty)  # raises ConfigError on a bad setting
+    values = parse_sets(args.set, [args.strategy])[args.strategy]
+    if args.qty is not None:
+        values["qty"] = str(args.qty)
+    return values
+
+
+def load_data(args: argparse.Namespace, *, cut_to_window: bool = True) -> LoadResult:
+    """Load ``--data``; with ``cut_to_window`` keep only ``--from``..``--to`` (else the caller
+    uses the earlier bars as indicator warm-up)."""
+    if (args.fill_gaps or args.drop_outliers) and not args.repair:
+        flag = "--fill-gaps" if args.fill_gaps else "--drop-outliers"
+        raise ConfigError(f"{flag} changes the data; add --repair to allow it", where=flag)
     result = load_many(
         args.data,
         label=args.label,
@@ -107,7 +123,7 @@ def load_data(args: argparse.Namespace) -> LoadResult:
         from core.market.resample import resample
 
         result = LoadResult([resample(s, args.resample) for s in result.series], result.report)
-    if getattr(args, "start", None) or getattr(args, "end", None):
+    if cut_to_window and (getattr(args, "start", None) or getattr(args, "end", None)):
         series = [s.between(args.start, args.end) for s in result.series]
         result = LoadResult([s for s in series if len(s)], result.report)
         if not result.series:
@@ -137,11 +153,11 @@ def _note_load(result: LoadResult, quiet: bool) -> None:
 
 def cmd_sim(args: argparse.Namespace) -> int:
     strategies = build_strategies(args.strategy, args.set, args.qty)
-    data = load_data(args)
+    data = load_data(args, cut_to_window=False)
     _note_load(data, args.json)
     result = simulate(
         data.series, strategies, engine=args.engine, costs=cost_model(args.costs),
-        capital=args.capital, priority=args.priority, fill=args.fill,
+        capital=args.capital, priority=args.priority, fill=args.fill, start=args.start, end=args.end,
         progress=_progress(not args.json, "simulating", len(data.series)),
     )
     result.report["data_quality"] = data.report.to_dict()
@@ -159,15 +175,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from core.simulator.sweep import parse_grid, sweep
 
-    base = parse_sets(args.set, [args.strategy])[args.strategy]
-    if args.qty is not None:
-        base.setdefault("qty", str(args.qty))
+    base = _base_settings(args)
     grid = parse_grid(args.grid)
-    data = load_data(args)
+    data = load_data(args, cut_to_window=False)
     _note_load(data, args.json)
     ranked = sweep(
         data.series, args.strategy, grid, base=base, objective=args.objective, costs=args.costs,
         capital=args.capital, workers=args.jobs, progress=_progress(True, "sweep"),
+        start=args.start, end=args.end,
     )
     if args.out:
         out = Path(args.out)
@@ -184,9 +199,7 @@ def cmd_walkforward(args: argparse.Namespace) -> int:
     from core.simulator.output import write_trades_csv
     from core.simulator.sweep import parse_grid, walk_forward
 
-    base = parse_sets(args.set, [args.strategy])[args.strategy]
-    if args.qty is not None:
-        base.setdefault("qty", str(args.qty))
+    base = _base_settings(args)
     data = load_data(args)
     _note_load(data, args.json)
     result = walk_forward(

@@ -23,7 +23,7 @@ IST_OFFSET_NS = 19_800_000_000_000  # +05:30, India has no DST
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """One closed OHLCV bar of one instrument, labelled by its start (Asia/Kolkata aware)."""
+    """One closed OHLCV bar of one instrument, labelled by its start (converted to Asia/Kolkata)."""
 
     symbol: str
     start: dt.datetime
@@ -33,6 +33,13 @@ class Bar:
     close: float
     volume: float = 0.0
     minutes: int = 1
+
+    def __post_init__(self) -> None:
+        # Session logic reads the bar's wall-clock day and minute: they must be Indian ones.
+        if self.start.tzinfo is not IST:
+            if self.start.tzinfo is None:
+                raise ValueError(f"bar of {self.symbol} at {self.start} has no timezone")
+            object.__setattr__(self, "start", self.start.astimezone(IST))
 
     @property
     def end(self) -> dt.datetime:

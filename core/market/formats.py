@@ -279,7 +279,10 @@ def _read_header_csv(path: Path, raw: bytes, header: list[str], symbol: str | No
     if missing:
         what = "open/high/low/close" if len(missing) == 4 else "/".join(missing)
         shown = ", ".join(h.strip() for h in header) or "(nothing)"
-        raise DataError(f"no {what} columns in {path.name}; found: {shown}", where=str(path))
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+            hint = " (the file is not comma-separated: save it as CSV with commas)"
+        raise DataError(f"no {what} columns in {path.name}; found: {shown}{hint}", where=str(path))
     ts_pos = _find(names, _TS_NAMES)
     date_pos, time_pos = _find(names, ("date",)), _find(names, ("time",))
     if ts_pos is None and date_pos is None:
@@ -374,8 +377,8 @@ def _read_parquet(path: Path, symbol: str | None) -> RawTable:
         raise DataError(f"cannot read Parquet: {exc}", where=str(path)) from exc
     if len(src) == 0:
         raise DataError("empty file (no rows)", where=str(path))
-    if isinstance(src.index, pd.DatetimeIndex):
-        src = src.reset_index()
+    if isinstance(src.index, pd.DatetimeIndex):  # e.g. df.to_parquet() of a time-indexed frame
+        src = src.rename_axis(src.index.name or "timestamp").reset_index()
     names = [str(c).strip().lower() for c in src.columns]
     found = {key: _find(names, aliases) for key, aliases in _ALIASES.items()}
     missing = [c for c in PRICES if found[c] is None]

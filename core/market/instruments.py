@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from core.errors import ConfigError
 from core.paths import resource
 
@@ -79,6 +81,14 @@ class InstrumentMaster:
             return found
         tick = equity_tick_for_price(reference_price) if reference_price else 0.05
         return Instrument(symbol=symbol.upper(), tick_size=tick, known=False)
+
+    def for_prices(self, symbol: str, closes: np.ndarray) -> Instrument:
+        """The instrument, or (unknown symbol) an NSE equity whose tick suits the median close.
+
+        The loader and the simulator both use this, so they agree on an assumed tick.
+        """
+        median = float(np.median(closes)) if len(closes) else None
+        return self.get(symbol, median)
 
     def __contains__(self, symbol: str) -> bool:
         return symbol.upper() in self._rows

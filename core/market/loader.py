@@ -29,7 +29,7 @@ from core.clock import NseCalendar, nse_calendar
 from core.errors import CalendarError, ConfigError, DataError
 from core.market.bars import COLUMNS, NS_PER_MINUTE, BarSeries
 from core.market.formats import RawTable, ist_text, read_table
-from core.market.instruments import InstrumentMaster, default_master, equity_tick_for_price
+from core.market.instruments import InstrumentMaster, default_master
 from core.market.quality import (
     MAX_EXAMPLES,
     ROW_KINDS,
@@ -573,8 +573,8 @@ class _Load:
 
         issues, _ = check_sessions(symbol, ts, iv, sessions)
         median = float(np.median(ohlc[:, 3]))
-        inst = self.master.get(symbol, median)
-        tick = inst.tick_size if inst.known else equity_tick_for_price(median)
+        inst = self.master.for_prices(symbol, ohlc[:, 3])
+        tick = inst.tick_size
         if inst.known:
             self.report.notes.append(f"tick size: {symbol} {tick:g} (instrument master)")
         else:

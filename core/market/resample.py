@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.clock import NseCalendar
+from core.errors import ConfigError, DataError
 from core.market.bars import IST_OFFSET_NS, NS_PER_MINUTE, BarSeries
 from core.market.sessions import NS_PER_DAY, REGULAR_OPEN_MIN, SessionTable, ist_day
 
@@ -36,15 +37,16 @@ def resample(series: BarSeries, minutes: int, *, calendar: NseCalendar | None = 
     """``series`` aggregated to ``minutes``-minute bars (first/max/min/last/sum)."""
     src = series.interval_minutes
     if minutes <= 0 or minutes % src:
-        raise ValueError(
+        raise ConfigError(
             f"cannot resample {src}-minute bars to {minutes} minutes: "
-            f"the target must be a positive multiple of {src}"
+            f"the target must be a positive multiple of {src}",
+            where=f"resample {series.symbol}",
         )
     if minutes == src or len(series) == 0:
         return BarSeries(series.symbol, series.frame, minutes, series.source)
     a = series.arrays
     if np.any(np.diff(a.ts) <= 0):
-        raise ValueError(f"{series.symbol}: bars must be sorted with unique starts to resample")
+        raise DataError("bars must be sorted with unique starts to resample", where=f"resample {series.symbol}")
     key = bin_starts(a.ts, minutes, calendar)
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     last = np.r_[first[1:], len(key)] - 1

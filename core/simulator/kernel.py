@@ -238,41 +238,40 @@ def run_kernel(o, h, lo, c, day, minute, long_in, short_in, exit_long, exit_shor
             s = side
             adverse = lo[i] if s > 0 else h[i]
             favour = h[i] if s > 0 else lo[i]
-            done = False
-            px = 0.0
-            reason = 0
             if _finite(stop) and (o[i] - stop) * s <= 0:
-                px = slipped(o[i], s < 0, slip, slip_u, tick)
-                reason = stop_kind
-                done = True
+                _put(legs, k, s, qty, entry_i, i, False, entry_px, slipped(o[i], s < 0, slip, slip_u, tick),
+                     stop_kind, init_stop, pconf, signal_i)
+                k += 1
+                side = 0
             elif _finite(target) and (o[i] - target) * s >= 0:
-                px = o[i]
-                reason = R_TARGET
-                done = True
-            elif _finite(stop) and (adverse - stop) * s <= 0:
-                px = slipped(stop, s < 0, slip, slip_u, tick)
-                reason = stop_kind
-                done = True
-            if done:
-                _put(legs, k, s, qty, entry_i, i, False, entry_px, px,
-                     reason, init_stop, pconf, signal_i)
+                _put(legs, k, s, qty, entry_i, i, False, entry_px, o[i], R_TARGET, init_stop, pconf, signal_i)
                 k += 1
                 side = 0
             else:
-                while p_next < p_count and (favour - p_price[p_next]) * s >= 0:
-                    level = p_price[p_next]
-                    px = o[i] if (o[i] - level) * s >= 0 else level
+                while p_next < p_count and (o[i] - p_price[p_next]) * s >= 0:  # opened through a scale-out
                     q = p_qty[p_next]
                     p_next += 1
-                    _put(legs, k, s, q, entry_i, i, False, entry_px, px,
-                         R_PARTIAL, init_stop, pconf, signal_i)
+                    _put(legs, k, s, q, entry_i, i, False, entry_px, o[i], R_PARTIAL, init_stop, pconf, signal_i)
                     k += 1
                     qty -= q
-                if _finite(target) and (favour - target) * s >= 0:
-                    _put(legs, k, s, qty, entry_i, i, False, entry_px, target,
-                         R_TARGET, init_stop, pconf, signal_i)
+                if _finite(stop) and (adverse - stop) * s <= 0:
+                    _put(legs, k, s, qty, entry_i, i, False, entry_px, slipped(stop, s < 0, slip, slip_u, tick),
+                         stop_kind, init_stop, pconf, signal_i)
                     k += 1
                     side = 0
+                else:
+                    while p_next < p_count and (favour - p_price[p_next]) * s >= 0:
+                        q = p_qty[p_next]
+                        _put(legs, k, s, q, entry_i, i, False, entry_px, p_price[p_next], R_PARTIAL,
+                             init_stop, pconf, signal_i)
+                        p_next += 1
+                        k += 1
+                        qty -= q
+                    if _finite(target) and (favour - target) * s >= 0:
+                        _put(legs, k, s, qty, entry_i, i, False, entry_px, target, R_TARGET, init_stop, pconf,
+                             signal_i)
+                        k += 1
+                        side = 0
         # 4. at the close: best price, breakeven, trailing
         if side != 0:
             s = side

@@ -15,6 +15,9 @@ Input: the ``trades.csv`` columns (DESIGN §4) as a DataFrame, the starting ``ca
   sees drawdowns that recover within a day.
 - Every value is a plain int, float, str or None: undefined or infinite ratios (no trades,
   no losses for profit_factor, zero volatility, fewer than two days) are None.
+- A **trade is a position**: the legs a scale-out splits it into count once (``trades``,
+  wins, win rate, profit factor, expectancy, best/worst, points per unit, holding time);
+  ``legs`` says how many rows the table has. Money totals and the equity curves use the legs.
 - Fractions are fractions (win_rate 0.5, max_drawdown 0.12, total_return -0.006), not per cent.
   total_points is rounded to 4 dp to drop float noise from the price differences.
 """
@@ -51,8 +54,10 @@ def compute_metrics(
     cap = _capital(capital)
     days = sorted(set(session_days))
     t = _prepare(trades)
-    gross, charges, net = t["_gross"].tolist(), t["_charges"].tolist(), t["_net"].tolist()
-    net_total = sum(net, ZERO)
+    gross, charges = t["_gross"].tolist(), t["_charges"].tolist()
+    net_total = sum(t["_net"].tolist(), ZERO)
+    pos = _positions(t)
+    net = pos["_net"].tolist()
     wins = [x for x in net if x > 0]
     losses = [x for x in net if x < 0]
     n = len(net)
@@ -63,17 +68,18 @@ def compute_metrics(
     ruined = bool((curve["equity"] <= 0).any())
     max_dd = _max_drawdown(float(cap), curve["equity"].to_numpy(dtype=float))
     ann = None if ruined else _annual_return(float(cap), float(cap + net_total), len(days))
-    hold = (t["_exit"] - t["_entry"]).dt.total_seconds() / 60.0
+    hold = (pos["_exit"] - pos["_entry"]).dt.total_seconds() / 60.0
 
     out: dict[str, Any] = {
         "trades": n,
+        "legs": len(t),
         "wins": len(wins),
         "losses": len(losses),
         "breakeven": n - len(wins) - len(losses),
-        "long_trades": int((t["side"] == "LONG").sum()),
-        "short_trades": int((t["side"] == "SHORT").sum()),
+        "long_trades": int((pos["side"] == "LONG").sum()),
+        "short_trades": int((pos["side"] == "SHORT").sum()),
         "win_rate": len(wins) / n if n else None,
-        "total_points": round(float(sum((_dec(p, "points") for p in t["points"]), ZERO)), 4),
+        "total_points": round(float(sum(pos["_points"].tolist(), ZERO)), 4),
         "gross_pnl": _rupees(sum(gross, ZERO)),
         "charges": _rupees(sum(charges, ZERO)),
         "net_pnl": _rupees(net_total),
@@ -91,7 +97,7 @@ def compute_metrics(
         "final_equity": _rupees(cap + net_total),
         "total_return": float(net_total / cap),
         "max_drawdown": max_dd,
-        "max_drawdown_rupees": _rupees(_max_drawdown_rupees(cap, net)),
+        "max_drawdown_rupees": _rupees(_max_drawdown_rupees(cap, t["_net"].tolist())),
         "cagr": ann,
         "annual_return": ann,
         "annual_volatility": None if ruined else _annual_volatility(rets),
@@ -102,7 +108,7 @@ def compute_metrics(
         "days_traded": int(t["_day"].nunique()),
         "days_traded_pct": t["_day"].nunique() / len(days) if days else None,
         "avg_hold_minutes": round(float(hold.mean()), 2) if n else None,
-        "max_concurrent": _max_concurrent(t),
+        "max_concurrent": _max_concurrent(pos),
     }
     return {k: _clean(v) for k, v in out.items()}
 
@@ -202,6 +208,27 @@ def _prepare(trades: pd.DataFrame) -> pd.DataFrame:
             )
     t["_day"] = list(t["_exit"].dt.date)
     return t.sort_values(["_exit", "_entry"], kind="stable").reset_index(drop=True)
+
+
+def _positions(t: pd.DataFrame) -> pd.DataFrame:
+    """Legs folded into positions: scale-outs of one entry are one trade.
+
+    A position's net is the sum of its legs; its points are per unit, weighted by each leg's
+    quantity (the average exit against the entry); it ends at its last leg's exit.
+    """
+    if len(t) == 0:
+        return t.assign(_points=pd.Series(dtype=object))
+    keys = ["symbol", "strategy", "side", "_entry"]
+    legs = t.assign(_wpts=[_dec(p, "points") * int(q) for p, q in zip(t["points"], t["qty"])])
+    grouped = legs.groupby(keys, sort=False, dropna=False)
+    pos = grouped.agg(
+        _net=("_net", lambda s: sum(s.tolist(), ZERO)),
+        _wpts=("_wpts", lambda s: sum(s.tolist(), ZERO)),
+        qty=("qty", "sum"),
+        _exit=("_exit", "max"),
+    ).reset_index()
+    pos["_points"] = [w / int(q) for w, q in zip(pos["_wpts"], pos["qty"])]
+    return pos.sort_values(["_exit", "_entry"], kind="stable").reset_index(drop=True)
 
 
 def _daily_curve(t: pd.DataFrame, cap: Decimal, days: list[dt.date]) -> pd.DataFrame:

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.clock import NseCalendar, nse_calendar
-from core.errors import ConfigError
-from core.market.bars import Bar, BarSeries
+from core.errors import ConfigError, DataError
+from core.market.bars import IST_OFFSET_NS, Bar, BarSeries
 from core.market.instruments import InstrumentMaster, default_master
 from core.simulator.costs import CostModel, NoCosts
 from core.simulator.kernel import run_fast
@@ -75,8 +76,7 @@ def simulate_legs(
 
 
 def _tick(master: InstrumentMaster, s: BarSeries) -> float:
-    ref = float(s.frame["close"].iloc[0]) if len(s) else None
-    return master.get(s.symbol, ref).tick_size
+    return master.for_prices(s.symbol, s.arrays.close).tick_size
 
 
 def _fast(series, strategies, master, priority, wrap) -> LegColumns:  # type: ignore[no-untyped-def]
@@ -137,6 +137,22 @@ def session_days(series: Sequence[BarSeries], calendar: NseCalendar | None = Non
     return [sess.day for sess in cal.sessions(min(days), max(days))]
 
 
+def in_window(legs: LegColumns, start: dt.date | None, end: dt.date | None) -> LegColumns:
+    """The legs whose position was entered on a day in ``[start, end]`` (IST)."""
+    if start is None and end is None:
+        return legs
+    days = (legs.entry_ns + IST_OFFSET_NS) // (NS_PER_MINUTE * 1440)
+    keep = np.ones(len(legs), dtype=bool)
+    if start is not None:
+        keep &= days >= (start - _EPOCH_DAY).days
+    if end is not None:
+        keep &= days <= (end - _EPOCH_DAY).days
+    return LegColumns(*(getattr(legs, f)[keep] for f in LegColumns.__dataclass_fields__))
+
+
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
 def simulate(
     series: Sequence[BarSeries],
     strategies: Sequence[Strategy],
@@ -147,21 +163,33 @@ def simulate(
     capital: float = 1_000_000.0,
     priority: str = "best",
     fill: str = "next_open",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> SimResult:
-    """Run, price and measure: the trades table and the report of DESIGN.md §4."""
+    """Run, price and measure: the trades table and the report of DESIGN.md §4.
+
+    With ``start``/``end``, only positions entered on those days count; the bars before
+    ``start`` still run through the strategies, so their indicators are warmed up.
+    """
     if fill not in FILLS:
         raise ConfigError(f"unknown fill model {fill!r}; supported: next_open", where="fill")
     master = master or default_master()
     costs = costs or NoCosts()
     started = time.perf_counter()
+    if end is not None:
+        series = [s.between(None, end) for s in series]
     legs = simulate_legs(series, strategies, engine=engine, master=master, priority=priority, progress=progress)
+    legs = in_window(legs, start, end)
     core_s = time.perf_counter() - started
     trades = build_trades(legs, costs, master)
-    days = session_days(series)
-    report = _report(trades, series, strategies, days, capital)
+    shown = [s.between(start, end) for s in series] if start is not None else list(series)
+    if not any(len(s) for s in shown):
+        raise DataError(f"no bars between {start or '-'} and {end or '-'}", where="--from/--to")
+    days = session_days(shown)
+    report = _report(trades, shown, strategies, days, capital)
     elapsed = time.perf_counter() - started
-    bars = sum(len(s) for s in series)
+    bars = sum(len(s) for s in shown)
     # Wall-clock figures of this run, including numba's one-time start-up on a process's first
     # run (about a second); tests/bench/sim_bench.py measures the warm core.
     report.update(
@@ -173,7 +201,7 @@ def simulate(
         elapsed_s=round(elapsed, 6),
         bars_per_s=round(bars / elapsed, 1) if elapsed > 0 else None,
         core_elapsed_s=round(core_s, 6),
-        core_bars_per_s=round(bars * len(strategies) / core_s, 1) if core_s > 0 else None,
+        core_bars_per_s=round(sum(len(s) for s in series) * len(strategies) / core_s, 1) if core_s > 0 else None,
     )
     return SimResult(trades=trades, report=report, legs=legs)
 

@@ -9,6 +9,7 @@ trades entered on test days; nothing is held overnight, so the boundary cannot l
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import os
@@ -24,7 +25,7 @@ from core.market.bars import BarSeries
 from core.market.instruments import InstrumentMaster, default_master
 from core.simulator.costs import cost_model
 from core.simulator.metrics import compute_metrics
-from core.simulator.run import session_days, simulate_legs
+from core.simulator.run import in_window, session_days, simulate_legs
 from core.simulator.trades import TRADE_COLUMNS, build_trades, empty_trades
 from core.strategies import create
 
@@ -70,6 +71,8 @@ class _Job:
     params: dict[str, str]
     costs: str
     capital: float
+    start: dt.date | None = None
+    end: dt.date | None = None
 
 
 _SERIES: list[BarSeries] = []
@@ -88,9 +91,11 @@ def _evaluate(job: _Job) -> dict[str, Any]:
         strategy = create(job.strategy, **job.params)
     except ConfigError as exc:
         return {**job.params, "error": str(exc)}
-    legs = simulate_legs(_SERIES, [strategy], engine="fast", master=master)
+    series = [s.between(None, job.end) for s in _SERIES] if job.end else _SERIES
+    legs = in_window(simulate_legs(series, [strategy], engine="fast", master=master), job.start, job.end)
     trades = build_trades(legs, cost_model(job.costs), master)
-    metrics = compute_metrics(trades.loc[:, list(TRADE_COLUMNS)], job.capital, session_days(_SERIES))
+    days = session_days([s.between(job.start, job.end) for s in series])
+    metrics = compute_metrics(trades.loc[:, list(TRADE_COLUMNS)], job.capital, days)
     return {**job.params, **{k: metrics.get(k) for k in _REPORTED}}
 
 
@@ -108,10 +113,14 @@ def _run_jobs(series: list[BarSeries], jobs: list[_Job], workers: int, progress:
         return list(wrap(pool.map(_evaluate, jobs)))
 
 
-def rank(rows: list[dict[str, Any]], objective: str) -> pd.DataFrame:
-    """Rows sorted best first by ``objective`` (missing values last)."""
+def check_objective(objective: str) -> None:
     if objective not in OBJECTIVES:
         raise ConfigError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}", where="objective")
+
+
+def rank(rows: list[dict[str, Any]], objective: str) -> pd.DataFrame:
+    """Rows sorted best first by ``objective`` (missing values last)."""
+    check_objective(objective)
     frame = pd.DataFrame(rows)
     if objective not in frame:
         frame[objective] = None
@@ -131,11 +140,15 @@ def sweep(
     workers: int | None = None,
     progress: Progress | None = None,
     master: InstrumentMaster | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Every grid point's metrics, best first."""
+    """Every grid point's metrics, best first (positions entered in ``[start, end]``; earlier
+    bars warm the indicators up)."""
     create(strategy, **(base or {}))  # fail fast on a bad base setting
+    check_objective(objective)
     points = grid_points(grid)
-    jobs = [_Job(strategy, {**(base or {}), **p}, costs, capital) for p in points]
+    jobs = [_Job(strategy, {**(base or {}), **p}, costs, capital, start, end) for p in points]
     rows = _run_jobs(series, jobs, workers or os.cpu_count() or 1, progress, master or default_master())
     return rank(rows, objective)
 
@@ -165,6 +178,7 @@ def walk_forward(
     """Rolling in-sample optimisation, out-of-sample test; returns folds and the stitched OOS run."""
     if train < 1 or test < 1:
         raise ConfigError("train and test must be at least one session each", where="walkforward")
+    check_objective(objective)
     master = master or default_master()
     days = session_days(series)
     if len(days) < train + test:

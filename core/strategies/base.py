@@ -117,19 +117,25 @@ class Strategy(ABC):
         return out
 
     def signals(self, bars: BarArrays) -> Signals:
-        """Decisions for every bar, entries gated by the filters."""
+        """Decisions for every bar, entries gated by the filters.
+
+        An opposite entry signal always exits an open position, even when a filter (or, later,
+        the priority rule) keeps it from entering: filters hold back entries, never exits.
+        """
         raw = self._signals(bars)
         conf = _zero_nans(raw.confidence)
+        exit_long = raw.exit_long | raw.short_entry
+        exit_short = raw.exit_short | raw.long_entry
         if not (self.filters.active or self.filters.min_confidence > 0):
-            return Signals(raw.long_entry, raw.short_entry, raw.exit_long, raw.exit_short, raw.atr, conf)
+            return Signals(raw.long_entry, raw.short_entry, exit_long, exit_short, raw.atr, conf)
         allowed = self.filters.mask(bars, raw.atr)
         if self.filters.min_confidence > 0:
             allowed &= conf >= self.filters.min_confidence
         return Signals(
             long_entry=raw.long_entry & allowed,
             short_entry=raw.short_entry & allowed,
-            exit_long=raw.exit_long,
-            exit_short=raw.exit_short,
+            exit_long=exit_long,
+            exit_short=exit_short,
             atr=raw.atr,
             confidence=conf,
         )
@@ -159,8 +165,8 @@ class _FilteredStream(SignalStream):
         return Signal(
             long_entry=sig.long_entry and allowed,
             short_entry=sig.short_entry and allowed,
-            exit_long=sig.exit_long,
-            exit_short=sig.exit_short,
+            exit_long=sig.exit_long or sig.short_entry,
+            exit_short=sig.exit_short or sig.long_entry,
             atr=sig.atr,
             confidence=conf,
         )

@@ -9,7 +9,9 @@ through, so a single bar never stacks several new positions on one name:
    ``range_breakout, ema_cross, atr_divergence, atr_reversal`` — structure before
    momentum before mean reversion).
 
-The losers' entry signals at that bar are dropped (their exits are untouched). The rule looks
+The losers' entry signals at that bar are dropped; their exits are untouched, and since every
+strategy's opposite entry signal also counts as an exit, a losing reversal still closes that
+strategy's own position. The rule looks
 only at signals, never at positions, so the vectorized and streaming forms are identical.
 ``mode="all"`` turns the rule off (every strategy acts independently).
 """

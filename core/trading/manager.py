@@ -139,6 +139,7 @@ class TradeManager:
         self.pending: Pending | None = None
         self.trades_today = 0
         self.day: dt.date | None = None
+        self._last_bar: Bar | None = None
         self._slip_unit = SLIP_BPS if params.slippage.unit == "bps" else SLIP_TICKS
 
     # -------------------------------------------------------------------- bar events
@@ -148,9 +149,13 @@ class TradeManager:
         legs: list[TradeLeg] = []
         day = bar.start.date()
         if day != self.day:
+            if self.position is not None and self._last_bar is not None:
+                # the session ended without close_session(): never carry a position overnight
+                legs.extend(self.close_session(self._last_bar))
             self.day = day
             self.trades_today = 0
             self.pending = None
+        self._last_bar = bar
         minute = bar.start.hour * 60 + bar.start.minute
         if minute >= self.params.cutoff_minute:
             self.pending = None
@@ -253,14 +258,16 @@ class TradeManager:
             return [self._close(pos.qty, bar.start, self._market(o, buy=s < 0), pos.stop_kind)]
         if _finite(pos.target) and (o - pos.target) * s >= 0:
             return [self._close(pos.qty, bar.start, o, ExitReason.TARGET)]
+        legs: list[TradeLeg] = []
+        while pos.partials and (o - pos.partials[0][0]) * s >= 0:  # opened through a scale-out
+            legs.append(self._close(pos.partials.pop(0)[1], bar.start, o, ExitReason.PARTIAL))
         if _finite(pos.stop) and (adverse - pos.stop) * s <= 0:
             price = self._market(pos.stop, buy=s < 0)
-            return [self._close(pos.qty, bar.start, price, pos.stop_kind)]
-        legs: list[TradeLeg] = []
+            legs.append(self._close(pos.qty, bar.start, price, pos.stop_kind))
+            return legs
         while pos.partials and (favour - pos.partials[0][0]) * s >= 0:
             level, q = pos.partials.pop(0)
-            price = o if (o - level) * s >= 0 else level
-            legs.append(self._close(q, bar.start, price, ExitReason.PARTIAL))
+            legs.append(self._close(q, bar.start, level, ExitReason.PARTIAL))
         if _finite(pos.target) and (favour - pos.target) * s >= 0:
             legs.append(self._close(pos.qty, bar.start, pos.target, ExitReason.TARGET))
         return legs

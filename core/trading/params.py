@@ -161,6 +161,14 @@ class TradeParams:
             raise ConfigError("max_trades must be 0 (no limit) or more", where="max_trades")
         if self.stop.unit is Unit.R:
             raise ConfigError("the initial stop cannot be in R (R is defined by the stop)", where="stop")
+        if not self.stop.enabled:
+            in_r = [k for k, d in (("target", self.target), ("trail", self.trail), ("trail_after", self.trail_after),
+                                   ("breakeven", self.breakeven)) if d.unit is Unit.R]
+            if in_r or self.partials:
+                key = in_r[0] if in_r else "partial"
+                raise ConfigError(
+                    f"{key} is in R (multiples of the initial risk) but there is no stop to define R; "
+                    "set a stop or use pts/atr/pct", where=key)
 
     @property
     def cutoff_minute(self) -> int:
@@ -176,7 +184,7 @@ TRADE_KEYS: dict[str, str] = {
     "breakeven": "move the stop to entry once this far in profit: none | 1r | 1atr",
     "partial": "scale out, e.g. 1r:50%,2r:25%",
     "max_trades": "entries per instrument, strategy and day (0 = no limit)",
-    "cutoff": "no entry at or after, and flat by, this time (HH:MM, default 15:00)",
+    "cutoff": "no entry at or after this time; positions close at the open of the first bar starting at or after it (HH:MM, default 15:00)",
     "slippage": "adverse slippage on market fills: 0 | 1tick | 2bps",
 }
 

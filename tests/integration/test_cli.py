@@ -92,6 +92,21 @@ def test_json_output_and_date_range(two_files: list[Path], capsys: pytest.Captur
     assert report["bars"] == 4 * 375
 
 
+def test_from_uses_earlier_bars_as_warm_up(two_files: list[Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A window's trades are the full run's trades entered in that window (indicators warm)."""
+    days = sorted(set(synthetic("ALPHA", sessions=15, seed=12).frame.index.date))
+    base = ["sim", "--data", str(two_files[0]), "--strategy", "ema_cross", "--set", "fast=20", "--set", "slow=100"]
+    assert run([*base, "--out", str(tmp_path / "all"), "--json"], capsys)[0] == 0
+    assert run([*base, "--from", str(days[5]), "--to", str(days[9]), "--out", str(tmp_path / "win"), "--json"],
+               capsys)[0] == 0
+    full = pd.read_csv(tmp_path / "all" / "trades.csv")
+    window = pd.read_csv(tmp_path / "win" / "trades.csv")
+    entry_day = full["entry_time"].str[:10]
+    expected = full[(entry_day >= str(days[5])) & (entry_day <= str(days[9]))].reset_index(drop=True)
+    assert len(window) > 0 and window.equals(expected)
+
+
 def test_sim_on_resampled_bars(two_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["sim", "--data", str(two_files[0]), "--strategy", "ema_cross", "--resample", "5",
             "--out", str(tmp_path / "r5"), "--json"]
@@ -111,6 +126,10 @@ def test_sim_on_resampled_bars(two_files: list[Path], tmp_path: Path, capsys: py
         (["--strategy", "ema_cross", "--set", "stop=two"], "ema_cross.stop", 2),
         (["--strategy", "ema_cross", "--set", "fast=30", "--set", "slow=10"], "fast (30) must be shorter", 2),
         (["--strategy", "ema_cross", "--set", "atr_reversal.k=2"], "not in this run", 2),
+        (["--strategy", "ema_cross", "--set", "target=2r"], "no stop to define R", 2),
+        (["--strategy", "ema_cross", "--set", "qty=5", "--qty", "50"], "disagree", 2),
+        (["--strategy", "ema_cross", "--fill-gaps"], "add --repair", 2),
+        (["--strategy", "ema_cross", "--resample", "0"], "positive multiple of 1", 2),
     ],
 )
 def test_errors_are_one_line_naming_the_parameter(two_files: list[Path], capsys: pytest.CaptureFixture[str],

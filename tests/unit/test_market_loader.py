@@ -471,3 +471,22 @@ def test_missing_trading_day_is_a_warning_but_a_holiday_is_not():
     assert missing.examples == ["2024-03-11"]
     assert len(result.get("ACME").days) == 2
     assert result.get("ACME").days == [dt.date(2024, 3, 7), dt.date(2024, 3, 12)]
+
+
+def test_parquet_of_a_time_indexed_frame_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    idx = pd.date_range("2024-01-02 09:15", periods=30, freq="1min", tz="Asia/Kolkata")
+    frame = pd.DataFrame({"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.5, "volume": 10.0}, index=idx)
+    path = tmp_path / "IDX.parquet"
+    frame.to_parquet(path)
+    series = load_bars(path).series[0]
+    assert series.symbol == "IDX" and len(series) == 30
+    assert series.frame.index[0] == idx[0] and series.frame["close"].iloc[-1] == 100.5
+
+
+def test_a_semicolon_file_gets_a_hint_about_the_separator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "semi.csv"
+    path.write_text("timestamp;open;high;low;close\n2024-01-02 09:15;1;2;0.5;1\n")
+    with pytest.raises(DataError, match="not comma-separated"):
+        load_bars(path)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.clock import IST, nse_calendar
+from core.errors import ConfigError
 from core.market.bars import BarSeries
 from core.market.loader import load_bars
 from core.market.resample import resample
@@ -109,9 +110,10 @@ def test_bin_is_labelled_by_its_start_even_when_its_first_minute_is_missing():
 
 def test_resample_refuses_targets_that_are_not_multiples():
     series = load_bars(FIXTURES / "canonical_start_5min.csv").get("ACME")
-    with pytest.raises(ValueError, match="multiple of 5"):
+    with pytest.raises(ConfigError, match="multiple of 5") as err:
         resample(series, 7)
-    with pytest.raises(ValueError):
+    assert err.value.where == "resample ACME"
+    with pytest.raises(ConfigError):
         resample(series, 0)
     same = resample(series, 5)
     pd.testing.assert_frame_equal(same.frame, series.frame)

@@ -361,3 +361,20 @@ def test_per_strategy_and_per_symbol(hand_case: pd.DataFrame) -> None:
     total = sum(Decimal(repr(v["net_pnl"])) for v in by_symbol.values())
     assert total == Decimal(repr(compute_metrics(hand_case, CAPITAL, DAYS5)["net_pnl"]))
     json.dumps(by_strategy, allow_nan=False)
+
+
+def test_scale_out_legs_count_as_one_trade() -> None:
+    day = dt.date(2024, 3, 4)
+    # one long of 10: 5 out at +20 points (scale-out), 5 out at -4 points (stop); one other trade
+    rows = [
+        _trade(day, 60.0, charges=40.0, qty=5, exit_at="11:00"),   # gross 100 -> 20 points
+        _trade(day, -60.0, charges=40.0, qty=5, exit_at="12:00"),  # gross -20 -> -4 points
+        _trade(day, -50.0, charges=40.0, qty=10, entry_at="13:00", exit_at="14:00"),  # -1 point
+    ]
+    m = compute_metrics(_frame(rows), CAPITAL, [day])
+    assert m["trades"] == 2 and m["legs"] == 3
+    assert m["wins"] == 0 and m["losses"] == 1 and m["breakeven"] == 1  # the split trade nets 0
+    assert m["total_points"] == pytest.approx((5 * 20 + 5 * -4) / 10 + -1.0)
+    assert m["net_pnl"] == -50.0 and m["gross_pnl"] == 70.0 and m["charges"] == 120.0
+    assert m["max_drawdown_rupees"] == 110.0  # legs: +60, then -60, -50 from the peak
+    assert m["avg_hold_minutes"] == pytest.approx((120 + 60) / 2)

@@ -105,6 +105,40 @@ def test_range_breakout_takes_only_the_first_break_each_way_per_session() -> Non
     assert list(np.flatnonzero(sig.short_entry)) == [29]
 
 
+def test_a_filtered_opposite_signal_still_exits_the_position() -> None:
+    """Filters hold back entries, never exits: a blocked reversal becomes a plain exit."""
+    series = synthetic("SYN", sessions=10, seed=14)
+    free = create("ema_cross")
+    gated = create("ema_cross", adx_min="30")
+    raw = free.signals(series.arrays)
+    sig = gated.signals(series.arrays)
+    blocked_short = raw.short_entry & ~sig.short_entry
+    assert blocked_short.any(), "the filter blocked nothing: the test proves nothing"
+    assert sig.exit_long[blocked_short].all() and sig.exit_short[raw.long_entry].all()
+    trades = simulate_legs([series], [gated]).ordered()
+    ts = series.arrays.ts
+    next_ts = np.r_[ts[1:], ts[-1] + 60_000_000_000]
+    exits_checked = 0
+    for k in range(len(trades)):
+        if trades.side[k] > 0:
+            # a long open at the close of a bar with a blocked short signal ...
+            open_then = (ts >= trades.entry_ns[k]) & (ts < trades.exit_ns[k]) & blocked_short
+            for j in np.flatnonzero(open_then):
+                assert trades.exit_ns[k] <= next_ts[j]  # ... is out by the next bar's open
+                exits_checked += 1
+    assert exits_checked > 0
+    assert set(trades.reason) >= {6}  # plain 'signal' exits exist
+
+
+def test_a_priority_loser_still_exits_on_its_own_opposite_signal() -> None:
+    from core.strategies.base import Signal
+
+    one = prioritise_one({"ema_cross": Signal(short_entry=True, exit_long=True, confidence=0.3),
+                          "range_breakout": Signal(long_entry=True, exit_short=True, confidence=0.9)})
+    assert one["ema_cross"].exit_long and not one["ema_cross"].short_entry
+    assert one["range_breakout"].long_entry
+
+
 def test_unknown_parameter_names_the_closest_one() -> None:
     with pytest.raises(ConfigError, match="did you mean 'fast'") as err:
         create("ema_cross", fsat=5)

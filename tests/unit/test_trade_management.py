@@ -16,7 +16,7 @@ import pytest
 
 from core.clock import IST
 from core.errors import ConfigError
-from core.market.bars import BarSeries
+from core.market.bars import Bar, BarSeries
 from core.simulator.kernel import run_fast
 from core.strategies.base import Signal, Signals
 from core.trading.manager import ExitReason, TradeManager
@@ -125,6 +125,13 @@ def test_scale_outs_then_target_split_the_position_into_legs() -> None:
     ]
 
 
+def test_a_bar_opening_through_a_scale_out_fills_it_at_the_open_before_the_stop() -> None:
+    rows = [("10:00", 100, 100, 100, 100), ("10:01", 100, 100.5, 99.5, 100), ("10:02", 106, 106.5, 94, 95)]
+    legs = run(bars(rows), {0: "L"}, qty="2", stop="5pts", target="3r", partial="1r:50%")
+    assert legs == [Leg(1, 1, "10:01", 100.0, "10:02", 106.0, "partial"),
+                    Leg(1, 1, "10:01", 100.0, "10:02", 95.0, "stop")]
+
+
 def test_breakeven_moves_the_stop_to_entry_from_the_next_bar() -> None:
     rows = [("10:00", 100, 100, 100, 100), ("10:01", 100, 102.2, 99.5, 102), ("10:02", 101, 101.5, 99.9, 100)]
     legs = run(bars(rows), {0: "L"}, stop="3pts", breakeven="2pts")
@@ -201,6 +208,41 @@ def test_atr_stop_waits_for_atr_and_r_distances_need_a_stop() -> None:
     assert run(bars(rows), {0: "L"}, atr=math.nan, stop="1atr") == []
     with pytest.raises(ConfigError, match="stop"):
         build_trade_params({"stop": "2r"})
+
+
+@pytest.mark.parametrize("key,value", [("target", "2r"), ("breakeven", "1r"), ("trail", "1r"),
+                                       ("trail_after", "0.5r"), ("partial", "1r:50%")])
+def test_r_distances_without_a_stop_are_refused_not_silently_ignored(key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match="no stop to define R") as err:
+        build_trade_params({key: value})
+    assert err.value.where == key
+    build_trade_params({key: value, "stop": "1atr"})
+
+
+def test_manager_never_carries_a_position_into_the_next_day() -> None:
+    trade = build_trade_params({"cutoff": "15:30"})
+    tm = TradeManager("TEST", "t", trade, TICK)
+    day1 = bars([("15:28", 100, 100, 100, 100), ("15:29", 101, 101, 101, 101)]).bars()
+    day2 = bars([("09:15", 105, 105, 105, 105)], day="2024-01-03").bars()
+    tm.on_bar(day1[0])
+    tm.on_signal(Signal(long_entry=True, atr=1.0), day1[0])
+    assert tm.on_bar(day1[1]) == [] and tm.position is not None
+    legs = tm.on_bar(day2[0])  # the caller forgot close_session()
+    assert [(x.exit_reason.label, x.exit_price, x.exit_time.strftime("%m-%d %H:%M")) for x in legs] == [
+        ("session_end", 101.0, "01-02 15:30")]
+    assert tm.position is None
+
+
+def test_utc_bars_are_read_on_the_indian_clock() -> None:
+    utc = dt.datetime(2024, 1, 2, 9, 30, tzinfo=dt.timezone.utc)  # 15:00 IST: the cutoff bar
+    bar = Bar("TEST", utc, 100, 101, 99, 100)
+    assert bar.start.utcoffset() == dt.timedelta(hours=5, minutes=30) and bar.start.hour == 15
+    tm = TradeManager("TEST", "t", build_trade_params({}), TICK)
+    tm.on_bar(Bar("TEST", utc - dt.timedelta(minutes=1), 100, 100, 100, 100))
+    tm.on_signal(Signal(long_entry=True, atr=1.0), Bar("TEST", utc - dt.timedelta(minutes=1), 100, 100, 100, 100))
+    assert tm.on_bar(bar) == [] and tm.position is None  # the entry would fill at 15:00: refused
+    with pytest.raises(ValueError, match="no timezone"):
+        Bar("TEST", dt.datetime(2024, 1, 2, 10, 0), 1, 1, 1, 1)
 
 
 def test_trade_params_read_the_way_a_trader_writes_them() -> None:
