@@ -119,7 +119,7 @@ def load_data(args: argparse.Namespace, *, cut_to_window: bool = True) -> LoadRe
         fill_gaps=args.fill_gaps,
         drop_outliers=args.drop_outliers,
     )
-    if getattr(args, "resample", None):
+    if getattr(args, "resample", None) is not None:
         from core.market.resample import resample
 
         result = LoadResult([resample(s, args.resample) for s in result.series], result.report)
