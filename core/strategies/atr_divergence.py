@@ -32,7 +32,7 @@ from core.indicators import (
     rolling_min,
 )
 from core.market.bars import Bar, BarArrays
-from core.strategies.base import Signal, Signals, SignalStream, Strategy
+from core.strategies.base import Signal, Signals, SignalStream, Strategy, shifted
 from core.strategies.param import Param, at_least, positive
 
 
@@ -54,10 +54,10 @@ class AtrDivergence(Strategy):
         mom = np.full(len(close), np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             mom[span:] = np.where(rng[span:] > 0, (close[span:] - close[:-span]) / rng[span:], np.nan)
-        prior_high = _prior(rolling_max(bars.high, n))
-        prior_low = _prior(rolling_min(bars.low, n))
-        peak = _prior(rolling_max(mom, n))
-        trough = _prior(rolling_min(mom, n))
+        prior_high = shifted(rolling_max(bars.high, n), np.nan)
+        prior_low = shifted(rolling_min(bars.low, n), np.nan)
+        peak = shifted(rolling_max(mom, n), np.nan)
+        trough = shifted(rolling_min(mom, n), np.nan)
         with np.errstate(invalid="ignore"):
             short_entry = (bars.high > prior_high) & (mom <= peak - gap) & (peak > 0)
             long_entry = (bars.low < prior_low) & (mom >= trough + gap) & (trough < 0)
@@ -75,11 +75,6 @@ class AtrDivergence(Strategy):
     def _stream(self) -> SignalStream:
         return _DivergenceStream(self.p["lookback"], self.p["mom"], self.p["gap"], self.p["atr_period"])
 
-
-def _prior(values: np.ndarray) -> np.ndarray:
-    out = np.full_like(values, np.nan)
-    out[1:] = values[:-1]
-    return out
 
 
 class _DivergenceStream(SignalStream):

@@ -52,7 +52,9 @@ class AtrReversal(Strategy):
         with np.errstate(invalid="ignore", divide="ignore"):
             depth_long = np.where(rng > 0, (lower - close) / rng, np.nan)
             depth_short = np.where(rng > 0, (close - upper) / rng, np.nan)
-        depth = np.where(shifted(below), _prev(depth_long), np.where(shifted(above), _prev(depth_short), 0.0))
+        depth = np.where(
+            shifted(below), shifted(depth_long, np.nan), np.where(shifted(above), shifted(depth_short, np.nan), 0.0)
+        )
         return Signals(
             long_entry=long_entry,
             short_entry=short_entry,
@@ -65,11 +67,6 @@ class AtrReversal(Strategy):
     def _stream(self) -> SignalStream:
         return _AtrReversalStream(self.p["mean"], self.p["k"], self.p["atr_period"])
 
-
-def _prev(values: np.ndarray) -> np.ndarray:
-    out = np.full_like(values, np.nan)
-    out[1:] = values[:-1]
-    return out
 
 
 class _AtrReversalStream(SignalStream):

@@ -195,8 +195,8 @@ def _zero_nans(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def shifted(mask: np.ndarray) -> np.ndarray:
-    """``mask`` delayed by one bar (False at index 0)."""
-    out = np.zeros_like(mask)
-    out[1:] = mask[:-1]
+def shifted(values: np.ndarray, fill: Any = False) -> np.ndarray:
+    """``values`` delayed by one bar: element t holds element t-1 (``fill`` at index 0)."""
+    out = np.full_like(values, fill)
+    out[1:] = values[:-1]
     return out
