@@ -83,26 +83,29 @@ def _has_key(strategy: str, key: str) -> bool:
     return cls is not None and (key in cls.PARAMS or key in COMMON_PARAMS or key in TRADE_KEYS)
 
 
-def build_strategies(names: Sequence[str], sets: Sequence[str], qty: int | None) -> list[Strategy]:
-    for name in names:
-        if name not in REGISTRY:
-            create(name)  # raises the helpful unknown-strategy error
+def settings_for(names: Sequence[str], sets: Sequence[str], qty: int | None) -> dict[str, dict[str, str]]:
+    """Each strategy's ``--set`` values, with ``--qty`` folded in (a disagreement is an error)."""
     per = parse_sets(sets, names)
     if qty is not None:
         for name, values in per.items():
             if values.get("qty", str(qty)) != str(qty):
                 raise ConfigError(f"--qty {qty} and --set qty={values['qty']} disagree for {name}", where="--qty")
             values["qty"] = str(qty)
+    return per
+
+
+def build_strategies(names: Sequence[str], sets: Sequence[str], qty: int | None) -> list[Strategy]:
+    for name in names:
+        if name not in REGISTRY:
+            create(name)  # raises the helpful unknown-strategy error
+    per = settings_for(names, sets, qty)
     return [create(name, **per[name]) for name in names]
 
 
 def _base_settings(args: argparse.Namespace) -> dict[str, str]:
     """The fixed (non-grid) settings of a sweep or walk-forward, validated before any run."""
     build_strategies([args.strategy], args.set, args.qty)  # raises ConfigError on a bad setting
-    values = parse_sets(args.set, [args.strategy])[args.strategy]
-    if args.qty is not None:
-        values["qty"] = str(args.qty)
-    return values
+    return settings_for([args.strategy], args.set, args.qty)[args.strategy]
 
 
 def load_data(args: argparse.Namespace, *, cut_to_window: bool = True) -> LoadResult:
