@@ -35,6 +35,7 @@ import datetime as dt
 import enum
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.market.bars import Bar
 from core.strategies.base import Signal
@@ -123,6 +124,14 @@ class Pending:
     signal_time: dt.datetime
 
 
+class TradeListener(Protocol):
+    """Told of every fill the manager makes (the journal and the ledger listen here)."""
+
+    def entered(self, manager: TradeManager, position: Position) -> None: ...
+
+    def exited(self, manager: TradeManager, leg: TradeLeg, position_closed: bool) -> None: ...
+
+
 def _finite(x: float) -> bool:
     return not math.isnan(x) and not math.isinf(x)
 
@@ -130,8 +139,12 @@ def _finite(x: float) -> bool:
 class TradeManager:
     """Runs the position of one strategy on one instrument, bar by bar."""
 
-    def __init__(self, symbol: str, strategy: str, params: TradeParams, tick: float) -> None:
+    def __init__(
+        self, symbol: str, strategy: str, params: TradeParams, tick: float,
+        listener: TradeListener | None = None,
+    ) -> None:
         self.symbol = symbol
+        self.listener = listener
         self.strategy = strategy
         self.params = params
         self.tick = tick
@@ -209,6 +222,8 @@ class TradeManager:
         if levels is not None and self.position is None:
             self.position = levels
             self.trades_today += 1
+            if self.listener is not None:
+                self.listener.entered(self, levels)
         return legs
 
     def _entry_levels(self, pending: Pending, bar: Bar) -> Position | None:
@@ -309,4 +324,6 @@ class TradeManager:
         pos.qty -= qty
         if pos.qty <= 0:
             self.position = None
+        if self.listener is not None:
+            self.listener.exited(self, leg, self.position is None)
         return leg
