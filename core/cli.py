@@ -164,6 +164,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         progress=_progress(not args.json, "simulating", len(data.series)),
     )
     result.report["data_quality"] = data.report.to_dict()
+    run_id = None if args.no_ledger else _save_run(result, strategies, data, args)
+    if run_id is not None:
+        result.report["ledger_run"] = run_id
     if args.out:
         write_run(Path(args.out), result.trades, result.report)
     if args.json:
@@ -172,7 +175,25 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(format_summary(result.report))
         if args.out:
             print(f"\nwrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
+        if run_id is not None:
+            print(f"saved as simulator run {run_id} in the ledger (atw ledger days --mode sim --run {run_id})")
     return 0
+
+
+def _save_run(result: Any, strategies: list[Strategy], data: LoadResult, args: argparse.Namespace) -> int:
+    """Persist a simulator run (mode sim) with its trades into the ledger; returns its id."""
+    import hashlib
+
+    from core.clock import LiveClock
+    from core.ledger import Ledger
+
+    prints = "|".join(s.fingerprint() for s in data.series)
+    with Ledger.open() as ledger:
+        return ledger.record_sim_run(
+            result.report, result.trades, engine=args.engine, costs=args.costs,
+            strategies=[s.name for s in strategies], parameters={s.name: s.describe() for s in strategies},
+            data_fingerprint=hashlib.sha256(prints.encode()).hexdigest(), created_at=LiveClock().now(),
+        )
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -329,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--fill", choices=("next_open",), default="next_open")
     sim.add_argument("--priority", choices=MODES, default="best",
                      help="several strategies firing on one instrument in one bar: best one enters, or all")
+    sim.add_argument("--no-ledger", action="store_true", help="do not save this run in the ledger")
     sim.set_defaults(func=cmd_sim)
 
     for name, func, help_text in (("sweep", cmd_sweep, "grid parameter sweep"),
@@ -371,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled demo")
     demo.add_argument("--out", help="where to write the demo run (default: ATW_HOME/runs/demo)")
     demo.set_defaults(func=cmd_demo)
+
+    from core.ledger.cli import add_ledger_parser
+
+    add_ledger_parser(sub)
     return parser
 
 

@@ -30,3 +30,23 @@ class BrokerError(AtwError):
 
 class RiskRejected(AtwError):
     """A risk check refused an order (instrument or order id in ``where``)."""
+
+
+class LedgerError(AtwError):
+    """The ledger database cannot be read or written (its file in ``where``)."""
+
+
+class JournalError(AtwError):
+    """The execution journal cannot be written or read (file, or file:line, in ``where``)."""
+
+
+class JournalCorrupt(JournalError):
+    """A journal record is damaged, out of order or tampered with (file:line and seq in ``where``)."""
+
+    def __init__(self, message: str, *, where: str | None = None, seq: int | None = None) -> None:
+        self.seq = seq
+        super().__init__(message, where=where)
+
+
+class JournalSchemaError(JournalError):
+    """A record does not follow the journal schema, or was written by a newer atw."""

@@ -7,6 +7,7 @@ instants inside arrays are int64 nanoseconds since the epoch (UTC).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -102,6 +103,14 @@ class BarSeries:
     @cached_property
     def arrays(self) -> BarArrays:
         return arrays_from_frame(self.frame)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the symbol, interval and every bar (start, OHLCV): same bars, same print."""
+        a = self.arrays
+        digest = hashlib.sha256(f"{self.symbol}|{self.interval_minutes}".encode())
+        for column in (a.ts, a.open, a.high, a.low, a.close, a.volume):
+            digest.update(np.ascontiguousarray(column).tobytes())
+        return digest.hexdigest()
 
     def between(self, start: dt.date | None, end: dt.date | None) -> BarSeries:
         """The bars whose IST day lies in ``[start, end]`` (either bound optional)."""

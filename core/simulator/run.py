@@ -30,7 +30,7 @@ from core.simulator.metrics import compute_metrics, per_strategy, per_symbol
 from core.simulator.trades import TRADE_COLUMNS, build_trades
 from core.strategies.base import Strategy
 from core.strategies.priority import prioritise, prioritise_one
-from core.trading.manager import TradeLeg, TradeManager
+from core.trading.manager import TradeLeg, TradeListener, TradeManager
 
 ENGINES = ("fast", "event")
 FILLS = ("next_open",)
@@ -65,14 +65,20 @@ def simulate_legs(
     master: InstrumentMaster | None = None,
     priority: str = "best",
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    listener: TradeListener | None = None,
 ) -> LegColumns:
-    """Closed trade legs of every (instrument, strategy): the simulator's core."""
+    """Closed trade legs of every (instrument, strategy): the simulator's core.
+
+    ``listener`` (event engine only) is told of every fill as it happens (e.g. a journal).
+    """
     _check(strategies, engine)
     master = master or default_master()
     wrap = progress or (lambda it: it)
     if engine == "fast":
+        if listener is not None:
+            raise ConfigError("recording fills as they happen needs the event engine", where="engine")
         return _fast(series, strategies, master, priority, wrap)
-    return _event(series, strategies, master, priority, wrap)
+    return _event(series, strategies, master, priority, wrap, listener)
 
 
 def _tick(master: InstrumentMaster, s: BarSeries) -> float:
@@ -93,7 +99,7 @@ def _fast(series, strategies, master, priority, wrap) -> LegColumns:  # type: ig
     return concat(parts)
 
 
-def _event(series, strategies, master, priority, wrap) -> LegColumns:  # type: ignore[no-untyped-def]
+def _event(series, strategies, master, priority, wrap, listener=None) -> LegColumns:  # type: ignore[no-untyped-def]
     books = []
     for s in series:
         if not len(s):
@@ -103,7 +109,7 @@ def _event(series, strategies, master, priority, wrap) -> LegColumns:  # type: i
             (
                 s.bars(),
                 {st.name: st.stream() for st in strategies},
-                {st.name: TradeManager(s.symbol, st.name, st.trade, tick) for st in strategies},
+                {st.name: TradeManager(s.symbol, st.name, st.trade, tick, listener) for st in strategies},
             )
         )
     merged = heapq.merge(*[_keyed(k, bars) for k, (bars, _, _) in enumerate(books)])
@@ -166,6 +172,7 @@ def simulate(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    listener: TradeListener | None = None,
 ) -> SimResult:
     """Run, price and measure: the trades table and the report of DESIGN.md §4.
 
@@ -179,7 +186,8 @@ def simulate(
     started = time.perf_counter()
     if end is not None:
         series = [s.between(None, end) for s in series]
-    legs = simulate_legs(series, strategies, engine=engine, master=master, priority=priority, progress=progress)
+    legs = simulate_legs(series, strategies, engine=engine, master=master, priority=priority, progress=progress,
+                         listener=listener)
     legs = in_window(legs, start, end)
     core_s = time.perf_counter() - started
     trades = build_trades(legs, costs, master)

@@ -44,7 +44,7 @@ def build_trades(legs: LegColumns, costs: CostModel, master: InstrumentMaster) -
         qty = int(legs.qty[i])
         entry = _price(legs.entry_price[i])
         exit_ = _price(legs.exit_price[i])
-        pts = (exit_ - entry) * side
+        pts = (exit_ - entry) * side + 0  # "+ 0" turns a flat short's Decimal("-0") into 0
         points.append(pts)
         gross.append(to_paisa(pts * qty))
         segment = master.get(str(legs.symbol[i])).cost_segment
