@@ -397,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     from core.ledger.cli import add_ledger_parser
 
     add_ledger_parser(sub)
+    from core.journal.cli import add_journal_parser
+
+    add_journal_parser(sub)
     return parser
 
 

@@ -1,8 +1,8 @@
 """The SQLite engine of a ledger file, and SQLite's errors in words a trader can act on.
 
 Every connection runs with ``journal_mode=WAL`` (readers never block the writer),
-``foreign_keys=ON``, ``synchronous=FULL`` (a commit is on disk when it returns) and a
-``busy_timeout``. Transactions are explicit: reads ``BEGIN``, writes ``BEGIN IMMEDIATE`` (the
+``foreign_keys=ON``, ``synchronous=FULL`` (a commit is on disk when it returns; a rebuild
+into a fresh file may ask for ``NORMAL``, since it can simply be run again) and a ``busy_timeout``. Transactions are explicit: reads ``BEGIN``, writes ``BEGIN IMMEDIATE`` (the
 write lock is taken up front, so a busy database fails at the start of a write, never halfway).
 """
 
@@ -23,7 +23,7 @@ WRITE = "ledger_write"  # execution option: begin with BEGIN IMMEDIATE
 
 def make_engine(
     path: Path, *, readonly: bool = False, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
-    max_pages: int | None = None,
+    max_pages: int | None = None, durable: bool = True,
 ) -> Engine:
     """An engine on ``path`` with the ledger's pragmas on every connection.
 
@@ -45,7 +45,7 @@ def make_engine(
         cur.execute("PRAGMA foreign_keys = ON")
         if not readonly:
             cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = FULL")
+            cur.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         cur.execute("PRAGMA cache_size = -32768")
         if max_pages is not None:
             cur.execute(f"PRAGMA max_page_count = {int(max_pages)}")

@@ -88,16 +88,19 @@ class Ledger:
         self.path = path
         self.readonly = readonly
         self._busy = busy_timeout_s
+        self._batch: Connection | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
     def open(
         cls, path: Path | str | None = None, *, readonly: bool = False,
-        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, max_pages: int | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S, max_pages: int | None = None, durable: bool = True,
     ) -> Ledger:
         """Open (create) the ledger at ``path`` (default ``ATW_HOME/ledger.sqlite``), migrated to
-        the current schema. ``readonly`` opens without writing anything (no migration)."""
+        the current schema. ``readonly`` opens without writing anything (no migration).
+        ``durable=False`` skips the fsync per commit: for rebuilding a ledger from the journal,
+        which can simply be run again after a crash."""
         path = Path(path) if path is not None else atw_home() / LEDGER_FILE
         if readonly and not path.is_file():
             raise LedgerError("no ledger here yet", where=str(path))
@@ -109,7 +112,8 @@ class Ledger:
         if not readonly and not os.access(path.parent, os.W_OK):
             raise LedgerError("the ledger's folder is read-only (SQLite must create its -wal/-shm files there)",
                               where=str(path.parent))
-        engine = make_engine(path, readonly=readonly, busy_timeout_s=busy_timeout_s, max_pages=max_pages)
+        engine = make_engine(path, readonly=readonly, busy_timeout_s=busy_timeout_s, max_pages=max_pages,
+                             durable=durable)
         try:
             if readonly:
                 with engine.connect() as conn:
@@ -151,12 +155,29 @@ class Ledger:
             raise translate(error, self.path, action, self._busy) from error
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run many writes as one transaction (all or nothing): a rebuild from the journal."""
+        if self._batch is not None:
+            yield
+            return
+        with self._write("batch") as conn:
+            self._batch = conn
+            try:
+                yield
+            finally:
+                self._batch = None
+
+    @contextmanager
     def _write(self, action: str) -> Iterator[Connection]:
         if self._engine is None:
             raise LedgerError("the ledger is closed", where=str(self.path))
         if self.readonly:
             raise LedgerError(f"the ledger was opened read-only; nothing of this write ({action}) was saved",
                               where=str(self.path))
+        if self._batch is not None:
+            with self._guard(action):
+                yield self._batch
+            return
         with self._guard(action), self._writer.begin() as conn:
             yield conn
 
