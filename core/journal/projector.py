@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.clock import UTC
 from core.errors import DataError
+from core.instants import parse_utc
 from core.journal.records import Record, RecordType
 from core.journal.replay import ReplayState
 from core.market.instruments import InstrumentMaster, default_master
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def record_time(rec: Record) -> dt.datetime:
-    return dt.datetime.fromisoformat(rec.ts.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_utc(rec.ts)
 
 
 class LedgerProjector:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.clock import IST, SimClock
+from core.instants import utc_text
 from core.journal.projector import LedgerProjector
 from core.journal.records import RecordType
 from core.market.instruments import InstrumentMaster
@@ -28,15 +29,10 @@ if TYPE_CHECKING:
     from core.journal.writer import JournalWriter
     from core.ledger import Ledger
 
-UTC = dt.timezone.utc
 _ORDER_TYPE = {
     ExitReason.STOP: "SL-M", ExitReason.TRAIL: "SL-M", ExitReason.BREAKEVEN: "SL-M",
     ExitReason.TARGET: "LIMIT", ExitReason.PARTIAL: "LIMIT",
 }
-
-
-def utc_text(when: dt.datetime) -> str:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def position_id(symbol: str, strategy: str, entry: dt.datetime) -> str:

@@ -9,7 +9,6 @@ session recorded — so a ledger rebuilt from the journal equals the ledger writ
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.instants import epoch_ns, parse_utc
 from core.journal.records import Record, RecordType
 from core.market.instruments import InstrumentMaster, default_master
 from core.simulator.costs import CostModel, cost_model
@@ -112,16 +112,9 @@ class ReplayState:
 
 def _ns(text: str, where: str) -> int:
     try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"bad time {text!r}", where=where) from exc
-    if when.tzinfo is None:
-        raise DataError(f"time {text!r} has no timezone", where=where)
-    return (when - _EPOCH) // _MICRO * 1000
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MICRO = dt.timedelta(microseconds=1)
+        return epoch_ns(parse_utc(text))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"bad time {text!r}: {exc}", where=where) from exc
 
 
 def _float(value: Any) -> float:

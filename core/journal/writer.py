@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.errors import JournalError, JournalSchemaError
+from core.instants import EPOCH, epoch_ns
 from core.journal.payload import clean_payload
 from core.journal.reader import IST, MODE_PATTERN, journal_path, verify
 from core.journal.records import DURABLE_TYPES, KNOWN_TYPES, SCHEMA_VERSION, Record, genesis, seal
@@ -79,15 +80,8 @@ class LostRecords:
     reason: str
 
 
-def utc_iso(when: dt.datetime) -> str:
-    """An aware instant as the journal's ``ts``: UTC, microseconds, ``Z``."""
-    if when.tzinfo is None:
-        raise ValueError(f"naive datetime {when} from the clock")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class _Stamper:
-    """:func:`utc_iso` for a stream of instants, formatting each second once (it runs per append)."""
+    """:func:`core.instants.utc_text` for a stream of instants, formatting each second once (it runs per append)."""
 
     def __init__(self) -> None:
         self._second: int | None = None
@@ -96,14 +90,10 @@ class _Stamper:
     def __call__(self, when: dt.datetime) -> str:
         if when.tzinfo is None:
             raise ValueError(f"naive datetime {when} from the clock")
-        second, micro = divmod((when - _EPOCH) // _MICRO, 1_000_000)
+        second, micro = divmod(epoch_ns(when) // 1000, 1_000_000)
         if second != self._second:
-            self._second, self._prefix = second, (_EPOCH + dt.timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second, self._prefix = second, (EPOCH + dt.timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S")
         return f"{self._prefix}.{micro:06d}Z"
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = dt.timedelta(microseconds=1)
 
 
 class _Commit:

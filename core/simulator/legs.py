@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.instants import epoch_ns
 from core.market.bars import BarArrays
 from core.simulator.kernel import KernelLegs
 from core.trading.manager import TradeLeg
@@ -62,15 +62,6 @@ def from_kernel(legs: KernelLegs, bars: BarArrays, symbol: str, strategy: str, i
     )
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MICRO = dt.timedelta(microseconds=1)
-
-
-def _ns(when: dt.datetime) -> int:
-    """Epoch nanoseconds of an aware datetime, in exact integer arithmetic."""
-    return (when - _EPOCH) // _MICRO * 1000
-
-
 def from_trade_legs(legs: list[TradeLeg]) -> LegColumns:
     """Columns from the event path's :class:`TradeLeg` objects."""
     return LegColumns(
@@ -78,14 +69,14 @@ def from_trade_legs(legs: list[TradeLeg]) -> LegColumns:
         strategy=np.array([x.strategy for x in legs], dtype=object),
         side=np.array([x.side for x in legs], dtype=np.int8),
         qty=np.array([x.qty for x in legs], dtype=np.int64),
-        entry_ns=np.array([_ns(x.entry_time) for x in legs], dtype=np.int64),
+        entry_ns=np.array([epoch_ns(x.entry_time) for x in legs], dtype=np.int64),
         entry_price=np.array([x.entry_price for x in legs], dtype=np.float64),
-        exit_ns=np.array([_ns(x.exit_time) for x in legs], dtype=np.int64),
+        exit_ns=np.array([epoch_ns(x.exit_time) for x in legs], dtype=np.int64),
         exit_price=np.array([x.exit_price for x in legs], dtype=np.float64),
         reason=np.array([int(x.exit_reason) for x in legs], dtype=np.int8),
         initial_stop=np.array([x.initial_stop for x in legs], dtype=np.float64),
         confidence=np.array([x.confidence for x in legs], dtype=np.float64),
-        signal_ns=np.array([_ns(x.signal_time) for x in legs], dtype=np.int64),
+        signal_ns=np.array([epoch_ns(x.signal_time) for x in legs], dtype=np.int64),
     )
 
 
