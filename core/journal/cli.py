@@ -11,16 +11,38 @@ from core.simulator.trades import TRADE_COLUMNS
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Check chain and schema of each file; exit 1 naming the first bad record."""
-    from core.journal.reader import verify
+    """Check chain and schema of each file, and its end against the ledger's anchor when the
+    ledger has one; exit 1 naming the first bad record."""
+    from core.journal.reader import parse_name, verify
 
+    anchors = _anchors(args.ledger)
     status = 0
     for path in args.files:
-        result = verify(path)
-        print(result.describe())
+        named = parse_name(path)
+        anchor = anchors(*named) if named is not None else None
+        result = verify(path, anchor=anchor)
+        suffix = f" (end checked against the ledger's anchor, seq {anchor[0]})" if anchor and result.ok else ""
+        print(result.describe() + suffix)
         if not result.ok:
             status = 1
     return status
+
+
+def _anchors(ledger_path: str | None) -> Any:
+    """A lookup (day, mode) -> anchor from the ledger, or one that knows none."""
+    from core.errors import AtwError
+    from core.ledger import Ledger
+    from core.paths import atw_home
+
+    path = Path(ledger_path) if ledger_path else atw_home() / "ledger.sqlite"
+    if not path.is_file():
+        return lambda day, mode: None
+    try:
+        ledger = Ledger.open(path, readonly=True)
+    except AtwError as exc:
+        print(f"atw: no anchors (cannot read the ledger: {exc}); checking the files alone", file=sys.stderr)
+        return lambda day, mode: None
+    return ledger.journal_anchor
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
@@ -77,6 +99,7 @@ def add_journal_parser(sub: Any) -> None:
     jsub = journal.add_subparsers(dest="journal_command", required=True)
     verify = jsub.add_parser("verify", help="check the hash chain and schema (exit 1 at the first bad record)")
     verify.add_argument("files", nargs="+", metavar="FILE")
+    verify.add_argument("--ledger", help="ledger holding the files' anchors (default: ATW_HOME/ledger.sqlite)")
     verify.set_defaults(func=cmd_verify)
     tail = jsub.add_parser("tail", help="the last records of a journal (default: the newest file)")
     tail.add_argument("file", nargs="?", help="journal file (default: the newest under ATW_HOME)")

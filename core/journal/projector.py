@@ -3,6 +3,8 @@
 The live recorder applies each record right after the journal has made it durable; a rebuild
 applies a journal file's records in order. Both go through :class:`LedgerProjector`, so a ledger
 rebuilt from the journal equals the ledger written live — by construction, and tests check it.
+The ledger also keeps each journal file's last seen ``(seq, hash)`` as an anchor, which lets
+``atw journal verify`` notice records cut off the end of a file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.clock import IST
 from core.errors import DataError
 from core.instants import parse_utc
 from core.journal.records import Record, RecordType
@@ -39,6 +42,12 @@ class LedgerProjector:
         self._costs: CostModel = cost_model("none")
 
     def apply(self, rec: Record) -> None:
+        self._apply(rec)
+        when = record_time(rec)
+        # the file a record lives in is the IST day of its ts (the writer's clock day)
+        self.ledger.set_journal_anchor(when.astimezone(IST).date(), rec.mode, rec.seq, rec.hash)
+
+    def _apply(self, rec: Record) -> None:
         closed = self.state.apply(rec)
         p = rec.payload
         when = record_time(rec)

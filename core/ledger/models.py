@@ -206,3 +206,14 @@ class RuleBreak(Base):
     symbol: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, server_default="")
     trace_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class JournalAnchor(Base):
+    """The last journal record of a (day, mode) file the ledger has seen (seq and hash)."""
+
+    __tablename__ = "journal_anchors"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -49,6 +49,7 @@ from core.ledger.models import (
     PURPOSES,
     DaySummary,
     Fill,
+    JournalAnchor,
     Order,
     RuleBreak,
     SimRun,
@@ -293,6 +294,28 @@ class Ledger:
             rid = int(conn.execute(insert(RuleBreak).values(**st.raw(RuleBreak, values))).inserted_primary_key[0])
             st.refresh(conn, sess.mode, sess.sim_run_id, [day_])
         return rid
+
+    def set_journal_anchor(self, day: dt.date | str, mode: str, seq: int, digest: str) -> None:
+        """Remember the last journal record of ``day``'s ``mode`` file (it only moves forward)."""
+        day_ = as_day(day)
+        with self._write("journal anchor") as conn:
+            known = conn.execute(select(JournalAnchor.seq).where(
+                JournalAnchor.day == day_, JournalAnchor.mode == mode)).scalar_one_or_none()
+            if known is None:
+                conn.execute(insert(JournalAnchor).values(day=day_, mode=mode, seq=int(seq), hash=digest))
+            elif int(seq) >= known:
+                conn.execute(update(JournalAnchor).where(JournalAnchor.day == day_, JournalAnchor.mode == mode)
+                             .values(seq=int(seq), hash=digest))
+            else:
+                raise LedgerError(f"journal anchor would move back from seq {known} to {seq}",
+                                  where=f"{day_} {mode}")
+
+    def journal_anchor(self, day: dt.date | str, mode: str) -> tuple[int, str] | None:
+        """``(seq, hash)`` of the last record of that journal file the ledger saw, if any."""
+        with self._read("journal anchor") as conn:
+            row = conn.execute(select(JournalAnchor.seq, JournalAnchor.hash).where(
+                JournalAnchor.day == as_day(day), JournalAnchor.mode == mode)).first()
+        return (int(row[0]), str(row[1])) if row else None
 
     # -- trades and simulator runs -------------------------------------------------------------
 

@@ -115,3 +115,25 @@ def test_journal_cli_verifies_replays_and_rebuilds(recorded, tmp_path: Path,  # 
     assert main(["journal", "verify", *files]) == 1
     out = capsys.readouterr().out
     assert f"{target}:{k + 1} (seq {k + 1})" in out
+
+
+def test_a_record_cut_off_the_end_is_caught_by_the_ledger_anchor(recorded, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from core.cli import main
+
+    _, home = recorded
+    last = journal_files(home, mode="sim")[-1]
+    copy = tmp_path / last.name
+    shutil.copy(last, copy)
+    ledger = str(home / "live.sqlite")
+    assert main(["journal", "verify", str(copy), "--ledger", ledger]) == 0
+    assert "end checked against the ledger's anchor" in capsys.readouterr().out
+    lines = copy.read_bytes().splitlines(keepends=True)
+    copy.write_bytes(b"".join(lines[:-1]))  # delete the last record: the chain alone cannot tell
+    assert main(["journal", "verify", str(copy), "--ledger", str(tmp_path / "no-ledger.sqlite")]) == 0
+    capsys.readouterr()
+    assert main(["journal", "verify", str(copy), "--ledger", ledger]) == 1
+    out = capsys.readouterr().out
+    assert f"records {len(lines)}..{len(lines)} are missing" in out
