@@ -251,6 +251,17 @@ def _crossings_kernel(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 @njit(cache=True)
+def _ema_step(x: float, j: int, period: int, k: float, seed: float, value: float) -> tuple[float, float]:
+    """One EMA step at position ``j`` after the first finite value: (seed sum, EMA) as ``_ema_kernel``."""
+    if j < period:
+        seed += x
+        if j == period - 1:
+            value = seed / period
+        return seed, value
+    return seed, (x - value) * k + value
+
+
+@njit(cache=True)
 def _ema_crossings_kernel(x: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, np.ndarray]:
     """``crossings(ema(x, fast), ema(x, slow))`` in one pass, with the very same operations."""
     n = x.shape[0]
@@ -263,18 +274,8 @@ def _ema_crossings_kernel(x: np.ndarray, fast: int, slow: int) -> tuple[np.ndarr
     sum_f = sum_s = 0.0
     for i in range(start, n):
         j = i - start
-        if j < fast:
-            sum_f += x[i]
-            if j == fast - 1:
-                f = sum_f / fast
-        else:
-            f = (x[i] - f) * kf + f
-        if j < slow:
-            sum_s += x[i]
-            if j == slow - 1:
-                s = sum_s / slow
-        else:
-            s = (x[i] - s) * ks + s
+        sum_f, f = _ema_step(x[i], j, fast, kf, sum_f, f)
+        sum_s, s = _ema_step(x[i], j, slow, ks, sum_s, s)
         if f > s and pf <= ps:
             up[i] = True
         elif f < s and pf >= ps:

@@ -42,15 +42,14 @@ class LedgerProjector:
         self._costs: CostModel = cost_model("none")
 
     def apply(self, rec: Record) -> None:
-        self._apply(rec)
         when = record_time(rec)
+        self._apply(rec, when)
         # the file a record lives in is the IST day of its ts (the writer's clock day)
         self.ledger.set_journal_anchor(when.astimezone(IST).date(), rec.mode, rec.seq, rec.hash)
 
-    def _apply(self, rec: Record) -> None:
+    def _apply(self, rec: Record, when: dt.datetime) -> None:
         closed = self.state.apply(rec)
         p = rec.payload
-        when = record_time(rec)
         if rec.type == RecordType.SESSION_START:
             self._costs = cost_model(p.get("costs", "none"))
             self._session_id = self.ledger.start_session(
