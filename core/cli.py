@@ -180,6 +180,59 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: use max or a positive multiple like 60")
+    return value
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from core.automation.replay import parse_arms, run_replay
+    from core.risk.limits import RiskLimits
+
+    names = list(dict.fromkeys(item.partition(":")[2].strip() for item in args.arm if item.partition(":")[2].strip() != "*"))
+    names = list(dict.fromkeys([*(args.strategy or []), *names]))
+    if not names:
+        raise ConfigError("name a strategy: --arm SYMBOL:STRATEGY (or --strategy NAME with SYMBOL:*)", where="--arm")
+    strategies = build_strategies(names, args.set, args.qty)
+    arms = parse_arms(args.arm, names)
+    limits = RiskLimits.from_mapping(dict(_pair(item, "--limit") for item in args.limit)) if args.limit else None
+    data = load_data(args, cut_to_window=False)
+    _note_load(data, args.json)
+    missing = sorted({sym for sym, _ in arms} - {s.symbol for s in data.series})
+    if missing:
+        raise ConfigError(f"{missing[0]} is armed but no --data file has it", where="--arm")
+    result = run_replay(data.series, strategies, arms, costs=args.costs, capital=args.capital,
+                        priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger)
+    if args.out:
+        write_run(Path(args.out), result.trades, result.report)
+    if args.json:
+        print(json.dumps(json_safe(result.report), indent=2))
+    else:
+        print(format_summary(result.report))
+        print(f"\njournal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)")
+        if result.engine.refusals or result.engine.alerts:
+            print(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")
+        if args.out:
+            print(f"wrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
+        if not args.no_ledger:
+            print("saved in the ledger as mode replay (atw ledger days --mode replay)")
+    return 0
+
+
+def _pair(item: str, flag: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"cannot read {item!r}: use KEY=VALUE", where=flag)
+    return key.strip(), value.strip()
+
+
 def _save_run(result: Any, strategies: list[Strategy], data: LoadResult, args: argparse.Namespace) -> int:
     """Persist a simulator run (mode sim) with its trades into the ledger; returns its id."""
     import hashlib
@@ -352,6 +405,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="several strategies firing on one instrument in one bar: best one enters, or all")
     sim.add_argument("--no-ledger", action="store_true", help="do not save this run in the ledger")
     sim.set_defaults(func=cmd_sim)
+
+    rep = sub.add_parser("replay", help="history through the live engine, paper fills (replay-paper)")
+    _data_args(rep)
+    rep.add_argument("--arm", action="append", required=True, metavar="SYMBOL:STRATEGY",
+                     help="arm a pair at every session's first tick (SYMBOL:* = every --strategy)")
+    rep.add_argument("--strategy", action="append", metavar="NAME", help="strategies for SYMBOL:* arms")
+    rep.add_argument("--speed", type=_speed, default=None, metavar="max|N",
+                     help="max (default: as fast as possible) or N times real time")
+    rep.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
+                     help="risk limit, e.g. daily_loss_limit=25k, max_open_positions=5, orders_per_second=8")
+    _run_args(rep)
+    rep.add_argument("--priority", choices=MODES, default="best")
+    rep.add_argument("--no-ledger", action="store_true", help="do not project this run into the ledger")
+    rep.set_defaults(func=cmd_replay)
 
     for name, func, help_text in (("sweep", cmd_sweep, "grid parameter sweep"),
                                   ("walkforward", cmd_walkforward, "walk-forward optimisation")):

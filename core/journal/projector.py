@@ -34,8 +34,11 @@ def record_time(rec: Record) -> dt.datetime:
 class LedgerProjector:
     """Applies journal records to a :class:`~core.ledger.Ledger`, keeping the fold's state."""
 
-    def __init__(self, ledger: Ledger, master: InstrumentMaster | None = None) -> None:
+    def __init__(self, ledger: Ledger, master: InstrumentMaster | None = None, *, anchors: bool = True) -> None:
+        """``anchors=False`` for journals outside ``<home>/journal`` (a replay run's own folder):
+        anchors are kept per day and mode of the main journal only."""
         self.ledger = ledger
+        self.anchors = anchors
         self.master = master or default_master()
         self.state = ReplayState()
         self._session_id: int | None = None
@@ -44,6 +47,8 @@ class LedgerProjector:
     def apply(self, rec: Record) -> None:
         when = record_time(rec)
         self._apply(rec, when)
+        if not self.anchors:
+            return
         # the file a record lives in is the IST day of its ts (the writer's clock day)
         self.ledger.set_journal_anchor(when.astimezone(IST).date(), rec.mode, rec.seq, rec.hash)
 

@@ -2,11 +2,21 @@
 
 Tick sizes are never hard-coded in logic (india-market-facts §3); an unknown symbol gets the
 NSE cash-equity rule (below Rs 250: 0.01, else 0.05) and callers report that assumption.
+
+Required columns: ``symbol, exchange, kind, tick_size, lot_size, cost_segment``; ``name`` is
+optional. Optional margin columns (blank or absent means the default):
+
+- ``mis_leverage``: intraday (MIS) leverage of a cash equity, default 5 (20% margin, Zerodha's
+  usual figure); the paper RMS blocks notional / leverage.
+- ``underlying``, ``strike``, ``expiry`` (ISO date), ``option_type`` (``CE``/``PE``): a
+  derivative's contract terms. An option row (kind ``OPT``/``CE``/``PE`` or cost segment
+  ``options``) must carry all four; a future (kind ``FUT``) may name its ``underlying``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +34,10 @@ class CostSegment(enum.StrEnum):
     OPTIONS = "options"
 
 
+DEFAULT_MIS_LEVERAGE = 5.0
+_OPTION_KINDS = frozenset({"OPT", "CE", "PE"})
+
+
 @dataclass(frozen=True, slots=True)
 class Instrument:
     symbol: str
@@ -34,11 +48,30 @@ class Instrument:
     cost_segment: CostSegment = CostSegment.EQUITY_INTRADAY
     name: str = ""
     known: bool = True
+    mis_leverage: float = DEFAULT_MIS_LEVERAGE
+    underlying: str = ""
+    strike: float | None = None
+    expiry: dt.date | None = None
+    option_type: str = ""  # CE (call) or PE (put) for options
+
+    @property
+    def is_option(self) -> bool:
+        return self.kind in _OPTION_KINDS or self.cost_segment is CostSegment.OPTIONS
+
+    @property
+    def is_derivative(self) -> bool:
+        """True for F&O: futures, options, and index rows traded as their futures proxy."""
+        return self.is_option or self.kind == "FUT" or self.cost_segment is CostSegment.FUTURES
 
     def round_price(self, price: float) -> float:
         """The nearest price on this instrument's tick grid."""
         ticks = round(price / self.tick_size)
         return round(ticks * self.tick_size, 10)
+
+
+def _opt(rec: dict[str, str | None], column: str) -> str:
+    """An optional column's stripped text ('' when the column is absent or blank)."""
+    return (rec.get(column) or "").strip()
 
 
 def equity_tick_for_price(price: float) -> float:
@@ -65,12 +98,27 @@ class InstrumentMaster:
                         tick_size=float(rec["tick_size"]),
                         lot_size=int(rec["lot_size"]),
                         cost_segment=CostSegment(rec["cost_segment"].strip()),
-                        name=rec.get("name", "").strip(),
+                        name=_opt(rec, "name"),
+                        mis_leverage=float(_opt(rec, "mis_leverage") or DEFAULT_MIS_LEVERAGE),
+                        underlying=_opt(rec, "underlying").upper(),
+                        strike=float(_opt(rec, "strike")) if _opt(rec, "strike") else None,
+                        expiry=dt.date.fromisoformat(_opt(rec, "expiry")) if _opt(rec, "expiry") else None,
+                        option_type=_opt(rec, "option_type").upper(),
                     )
                 except (KeyError, ValueError) as exc:
                     raise ConfigError(f"bad instrument row: {exc}", where=f"{path}:{line_no}") from exc
                 if inst.tick_size <= 0 or inst.lot_size <= 0:
                     raise ConfigError("tick and lot size must be positive", where=f"{path}:{line_no}")
+                if not inst.mis_leverage >= 1:
+                    raise ConfigError("mis_leverage must be at least 1", where=f"{path}:{line_no}")
+                if inst.is_option and not (
+                    inst.underlying and inst.strike and inst.strike > 0 and inst.expiry
+                    and inst.option_type in ("CE", "PE")
+                ):
+                    raise ConfigError(
+                        "an option row needs underlying, strike > 0, expiry and option_type CE/PE",
+                        where=f"{path}:{line_no}",
+                    )
                 rows[inst.symbol] = inst
         return cls(rows)
 

@@ -195,7 +195,7 @@ def simulate(
     if not any(len(s) for s in shown):
         raise DataError(f"no bars between {start or '-'} and {end or '-'}", where="--from/--to")
     days = session_days(shown)
-    report = _report(trades, shown, strategies, days, capital)
+    report = build_report(trades, shown, strategies, days, capital)
     elapsed = time.perf_counter() - started
     bars = sum(len(s) for s in shown)
     # Wall-clock figures of this run, including numba's one-time start-up on a process's first
@@ -214,7 +214,7 @@ def simulate(
     return SimResult(trades=trades, report=report, legs=legs)
 
 
-def _report(
+def build_report(
     trades: pd.DataFrame,
     series: Sequence[BarSeries],
     strategies: Sequence[Strategy],

@@ -55,6 +55,8 @@ class ExitReason(enum.IntEnum):
     REVERSE = 7
     CUTOFF = 8
     SESSION_END = 9
+    KILL = 10  # the kill switch flattened it (live engine only)
+    MANUAL = 11  # the trader closed it by hand (live engine only)
 
     @property
     def label(self) -> str:
@@ -182,7 +184,7 @@ class TradeManager:
         if self.position is not None:
             legs.extend(self._intrabar(bar))
         if self.position is not None:
-            self._after_close(bar)
+            self.after_close(bar)
         return legs
 
     def on_signal(self, signal: Signal, bar: Bar) -> None:
@@ -228,11 +230,16 @@ class TradeManager:
 
     def _entry_levels(self, pending: Pending, bar: Bar) -> Position | None:
         """The position an entry at ``bar``'s open would open, or None if it may not."""
+        return self.position_at(pending, self._market(bar.open, buy=pending.side > 0), bar.start)
+
+    def position_at(self, pending: Pending, price: float, when: dt.datetime) -> Position | None:
+        """The position an entry filled at ``price`` at ``when`` opens (stop, target, scale-outs on
+        the tick grid), or None when it may not: the day's entry limit is reached, or a configured
+        distance cannot be computed yet (ATR still warming up)."""
         p = self.params
         if p.max_trades and self.trades_today >= p.max_trades:
             return None
         side = pending.side
-        price = self._market(bar.open, buy=side > 0)
         atr = pending.atr
         risk = p.stop.resolve(atr, math.nan, price)
         dists = []
@@ -256,7 +263,7 @@ class TradeManager:
             partials.append((round_to_tick(price + side * level_d, self.tick), q))
             remaining -= q
         return Position(
-            side=side, qty=p.qty, entry_price=price, entry_time=bar.start, signal_time=pending.signal_time,
+            side=side, qty=p.qty, entry_price=price, entry_time=when, signal_time=pending.signal_time,
             confidence=pending.confidence, stop=stop, stop_kind=ExitReason.STOP, initial_stop=stop,
             target=target, trail_dist=trail_d, trail_after=trail_after_d if _finite(trail_after_d) else 0.0,
             breakeven_dist=be_d, best=price, partials=partials,
@@ -287,7 +294,8 @@ class TradeManager:
             legs.append(self._close(pos.qty, bar.start, pos.target, ExitReason.TARGET))
         return legs
 
-    def _after_close(self, bar: Bar) -> None:
+    def after_close(self, bar: Bar) -> None:
+        """Step 4: track the best price, move the stop to breakeven and trail it, for the next bar."""
         pos = self.position
         assert pos is not None
         s = pos.side
@@ -313,6 +321,10 @@ class TradeManager:
         return slipped(price, buy, slip.value, self._slip_unit, self.tick)
 
     def _close(self, qty: int, when: dt.datetime, price: float, reason: ExitReason) -> TradeLeg:
+        return self.close(qty, when, price, reason)
+
+    def close(self, qty: int, when: dt.datetime, price: float, reason: ExitReason) -> TradeLeg:
+        """Close ``qty`` of the position at ``price``: the leg (the listener hears of it)."""
         pos = self.position
         assert pos is not None
         leg = TradeLeg(

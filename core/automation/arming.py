@@ -1,0 +1,62 @@
+"""Pre-arm checks: what must hold before a pair may be armed, each failure said in words.
+
+Checked in this order, all of them (the trader sees every reason at once): the market is open;
+it is before the cutoff; the strategy exists; the instrument is in the master and tradeable; the
+trading state is ACTIVE (not REDUCING after a drawdown lock or the cutoff, not HALTED by the kill
+switch); the RMS has margin left; the feed is fresh (a tick of the instrument within
+``stale_after`` of market time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.clock import Phase
+from core.risk.state import TradingState
+
+if TYPE_CHECKING:
+    from core.automation.engine import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCheck:
+    """The verdict on one arm request."""
+
+    symbol: str
+    strategy: str
+    failures: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def pre_arm_failures(engine: Engine, symbol: str, strategy: str) -> list[str]:
+    """Every reason ``symbol:strategy`` may not be armed now (empty: it may)."""
+    clock = engine.clock
+    now = clock.now()
+    failures: list[str] = []
+    if clock.phase(now) is not Phase.OPEN:
+        failures.append(f"the market is not open ({clock.phase(now).value} at {now:%H:%M:%S})")
+    elif not clock.entries_allowed(now):
+        cutoff = clock.cutoff_at(now.date())
+        failures.append(f"it is past the cutoff ({cutoff:%H:%M})" if cutoff else "no entries today")
+    if strategy not in engine.strategies:
+        known = ", ".join(sorted(engine.strategies))
+        failures.append(f"no strategy {strategy!r} is configured (configured: {known})")
+    if symbol not in engine.master:
+        failures.append(f"{symbol} is not in the instrument master")
+    state = engine.risk.state
+    if state is not TradingState.ACTIVE:
+        why = " (kill switch: a human must reset it)" if engine.halt_reason == "kill" else ""
+        failures.append(f"trading state is {state.value}{why}")
+    rms = engine.risk.rms.snapshot()
+    if rms.available <= 0:
+        failures.append(f"no margin available (utilisation {rms.utilisation:.0%})")
+    tick = engine.last_tick.get(symbol)
+    if tick is None:
+        failures.append(f"no price of {symbol} from the feed yet")
+    elif now - tick.time > engine.stale_after:
+        failures.append(f"the feed is stale: last {symbol} price at {tick.time:%H:%M:%S}")
+    return failures

@@ -1,0 +1,656 @@
+"""The Engine: one event loop that owns all live state (DESIGN.md §2).
+
+Everything reaches the engine as a typed event — ticks, closed bars, the end of a session's
+data, broker updates and fills, timers, the trader's commands — and it handles them one at a
+time on one thread, in order. Nothing else writes live state. Under a
+:class:`~core.clock.SimClock` the clock is moved to each event's time, so the same inputs give
+the same journal, record for record.
+
+Per event:
+
+- **Timers first.** Every timer due at or before the event's time fires before it: the daily
+  cutoff (and an earlier cutoff a strategy sets) is never skipped by a feed that jumps.
+- **Tick**: the broker fills what it can (market orders at the next price; protective orders
+  that the price crossed); the bar builder, on tick-only feeds, closes bars by the clock.
+- **Bar closed**: the broker settles the bar's range against resting orders; each position's
+  stop moves to breakeven or trails (the protective order is modified); every slot's strategy
+  sees the bar, and the armed ones act on their decision (through the risk checks).
+- **Session end** (data for the day stopped before the cutoff): working entries are cancelled and
+  positions exit at the last price, as the simulator does.
+- **Cutoff**: trading state REDUCING; every arm expires; working entries are cancelled; every
+  position exits at market, re-sent until flat; then HALTED for new entries until the next
+  session.
+- **Kill**: HALTED and locked until a human resets it; working entries cancelled; every position
+  flattened; every step journaled.
+
+A strategy that raises is isolated: its slot is disarmed, its working entry cancelled, an alert
+raised; its open position keeps its protective orders and the cutoff; the engine runs on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from core.automation.arming import ArmCheck, pre_arm_failures
+from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetKill, Timer
+from core.automation.slot import Slot, position_id
+from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot
+from core.clock import IST, MarketClock, SimClock
+from core.errors import ConfigError
+from core.execution.broker import Broker, BrokerEvent, FillEvent, OrderUpdate
+from core.execution.order_manager import OrderManager, RecordSink, client_order_id, price_text
+from core.execution.orders import Fill, OrderRequest, OrderStatus, OrderType, Purpose, Side
+from core.instants import utc_text
+from core.journal.records import RecordType
+from core.market.bar_builder import BarBuilder
+from core.market.bars import Bar
+from core.market.events import BarClosed, SessionEnd, Tick
+from core.market.instruments import InstrumentMaster, default_master
+from core.risk.engine import RiskEngine
+from core.risk.state import TradingState
+from core.strategies.base import Signal, Strategy
+from core.strategies.priority import prioritise_one
+from core.trading.manager import Action, ExitReason, Pending, TradeManager
+
+_REASONS = {r.label: r for r in ExitReason}
+HISTORY_BARS = 3000  # bars kept per symbol to warm up a pair armed later in the day
+
+
+class Engine:
+    """Hosts strategies, trade management, risk and orders; fed by events, read by snapshots."""
+
+    def __init__(
+        self,
+        clock: MarketClock,
+        broker: Broker,
+        risk: RiskEngine,
+        strategies: Mapping[str, Strategy],
+        *,
+        record: RecordSink | None = None,
+        master: InstrumentMaster | None = None,
+        mode: str = "replay",
+        costs: str = "none",
+        priority: str = "best",
+        build_bars: bool = False,
+        stale_after: dt.timedelta = dt.timedelta(seconds=90),
+        config_hash: str = "",
+        app_version: str = "",
+        on_snapshot: Callable[[Snapshot], None] | None = None,
+        snapshot_hz: float = 10.0,
+        id_prefix: str = "",
+    ) -> None:
+        self.clock = clock
+        self.broker = broker
+        self.risk = risk
+        self.strategies = dict(strategies)
+        self.master = master or default_master()
+        self.mode = mode
+        self.costs = costs
+        self.priority = priority
+        self.stale_after = stale_after
+        self.config_hash = config_hash
+        self.app_version = app_version
+        self.id_prefix = id_prefix  # a replay run's tag; live and paper ids must survive a restart
+        self._throttle = Throttle(snapshot_hz, on_snapshot) if on_snapshot is not None else None
+        self._record = record
+        self.orders = OrderManager(broker, clock, record)
+        self.builder = BarBuilder(clock) if build_bars else None
+        self.slots: dict[tuple[str, str], Slot] = {}
+        self.history: dict[str, deque[Bar]] = {}
+        self.last_tick: dict[str, Tick] = {}
+        self.alerts: list[Alert] = []
+        self.standing_arms: list[tuple[str, str]] = []  # re-armed at each session's first tick
+        self.day: dt.date | None = None
+        self.day_realised = Decimal(0)
+        self.halt_reason = ""
+        self.refusals = 0
+        self._timers: list[Timer] = []
+        self._inbox: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._armed_today: set[tuple[str, str]] = set()
+        self._held: list[tuple[OrderRequest, str]] = []
+
+    # ------------------------------------------------------------------ entry points
+
+    def post(self, command: Command) -> None:
+        """Queue a command from any thread; it is applied before the next event."""
+        self._inbox.put(command)
+
+    def run(self, events: Iterable[Any]) -> None:
+        """Consume a feed to its end (headless replay)."""
+        for event in events:
+            self.handle(event)
+        self.drain_commands()
+
+    def handle(self, event: Any) -> None:
+        """Handle one event (market, broker, command or timer), after the commands and timers due."""
+        when = getattr(event, "time", None)
+        if when is not None:
+            self._advance(when)
+        self.drain_commands()
+        if isinstance(event, Tick):
+            self._on_tick(event)
+        elif isinstance(event, BarClosed):
+            self._on_bar(event.bar)
+        elif isinstance(event, SessionEnd):
+            self._on_session_end(event)
+        elif isinstance(event, (OrderUpdate, FillEvent)):
+            self._apply_broker([event])
+        elif isinstance(event, Timer):
+            self._fire(event)
+        else:
+            self._command(event)
+        self._flatten_if_due()
+        if self._throttle is not None:
+            self._throttle.offer(self.snapshot)
+
+    def finish(self) -> None:
+        """The feed is over: close the day's session in the journal (and publish a last snapshot)."""
+        self.drain_commands()
+        if self.day is not None:
+            self._write(RecordType.SESSION_END, {"day": self.day.isoformat()}, "")
+            self.day = None
+        if self._throttle is not None:
+            self._throttle.offer(self.snapshot, force=True)
+
+    def drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._command(command)
+
+    def snapshot(self) -> Snapshot:
+        return build_snapshot(self)
+
+    # ------------------------------------------------------------------ time
+
+    def _advance(self, when: dt.datetime) -> None:
+        if isinstance(self.clock, SimClock) and when > self.clock.now():
+            self.clock.set(when)
+        now = self.clock.now()
+        day = now.astimezone(IST).date()
+        if day != self.day and self.clock.session(now) is not None:
+            self._new_day(day)
+        if self._held:
+            self._send_held()
+        while self._timers and self._timers[0].time <= now:
+            self._fire(self._timers.pop(0))
+        if self.builder is not None:
+            for closed in self.builder.on_time(now):
+                self._on_bar(closed.bar)
+
+    def _new_day(self, day: dt.date) -> None:
+        if self.day is not None:
+            self._write(RecordType.SESSION_END, {"day": self.day.isoformat()}, "")
+        self.day = day
+        self.day_realised = Decimal(0)
+        self._armed_today.clear()
+        self._write(RecordType.SESSION_START, {
+            "day": day.isoformat(), "mode": self.mode, "config_hash": self.config_hash,
+            "app_version": self.app_version, "costs": self.costs,
+        }, "")
+        if self.halt_reason == "cutoff":  # the cutoff halts a day; the kill switch stays until reset
+            self.halt_reason = ""
+            self._set_state(TradingState.ACTIVE, "a new session")
+        self._schedule(day)
+
+    def _schedule(self, day: dt.date) -> None:
+        cutoff = self.clock.cutoff_at(day)
+        if cutoff is None:
+            return
+        timers = [Timer("cutoff", cutoff)]
+        for slot in self.slots.values():
+            own = self._slot_cutoff(slot, day)
+            if own < cutoff:
+                timers.append(Timer("slot_cutoff", own, slot.key))
+        self._timers = sorted(timers, key=lambda t: t.time)
+
+    @staticmethod
+    def _slot_cutoff(slot: Slot, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, slot.strategy.trade.cutoff, tzinfo=IST)
+
+    # ------------------------------------------------------------------ market events
+
+    def _on_tick(self, tick: Tick) -> None:
+        first_today = (prev := self.last_tick.get(tick.symbol)) is None or prev.time.date() != tick.time.date()
+        self.last_tick[tick.symbol] = tick
+        self.risk.rms.mark(tick.symbol, tick.price)
+        self._apply_broker(self.broker.on_tick(tick))
+        if first_today:
+            for symbol, strategy in self.standing_arms:
+                if symbol == tick.symbol and (symbol, strategy) not in self._armed_today:
+                    self._arm(Arm(symbol, strategy))
+        if self.builder is not None:
+            for closed in self.builder.on_tick(tick):
+                self._on_bar(closed.bar)
+
+    def _on_bar(self, bar: Bar) -> None:
+        self._apply_broker(self.broker.on_bar_close(bar))
+        self.history.setdefault(bar.symbol, deque(maxlen=HISTORY_BARS)).append(bar)
+        slots = [s for s in self.slots.values() if s.symbol == bar.symbol]
+        for slot in slots:
+            if slot.manager.day != bar.start.date():
+                slot.manager.day = bar.start.date()
+                slot.manager.trades_today = 0
+            if slot.manager.position is not None:
+                self._trail(slot, bar)
+        decisions: dict[str, Signal] = {}
+        for slot in slots:
+            signal = self._update_stream(slot, bar)
+            if signal is not None and slot.armed:
+                decisions[slot.strategy.name] = signal
+        if not decisions:
+            return
+        decided = prioritise_one(decisions, self.priority)
+        for name, signal in decided.items():
+            slot = self.slots[(bar.symbol, name)]
+            if slot.armed:
+                self._decide(slot, signal, bar)
+
+    def _on_session_end(self, event: SessionEnd) -> None:
+        for slot in [s for s in self.slots.values() if s.symbol == event.symbol]:
+            self._cancel_entry(slot, "the session's data ended")
+            if slot.manager.position is not None:
+                self._exit(slot, "session_end")
+        self._apply_broker(self.broker.on_session_end(event))
+
+    def _update_stream(self, slot: Slot, bar: Bar) -> Signal | None:
+        try:
+            signal = slot.stream.update(bar)
+        except Exception as exc:  # noqa: BLE001 - isolate a failing strategy; the engine runs on
+            self._isolate(slot, f"{type(exc).__name__}: {exc}")
+            return None
+        slot.last_signal, slot.last_signal_time = signal, bar.start
+        return signal
+
+    # ------------------------------------------------------------------ decisions
+
+    def _decide(self, slot: Slot, signal: Signal, bar: Bar) -> None:
+        tm = slot.manager
+        tm.on_signal(signal, bar)
+        pending, tm.pending = tm.pending, None
+        if pending is None or slot.entry_coid is not None:
+            return  # nothing to do, or an entry is still on its way
+        if slot.manager.position is not None and slot.exits:
+            return  # already leaving
+        self._write(RecordType.SIGNAL, {
+            "symbol": slot.symbol, "strategy": slot.strategy.name, "action": pending.action.name.lower(),
+            "side": "LONG" if pending.side > 0 else "SHORT" if pending.side < 0 else "FLAT",
+            "bar_time": utc_text(bar.start), "confidence": repr(float(signal.confidence)),
+        }, f"t|{self.id_prefix}{position_id(slot.symbol, slot.strategy.name, bar.start)}")
+        if pending.action is Action.EXIT:
+            self._exit(slot, "signal")
+            return
+        entering = self._entry_allowed(slot, pending, bar)
+        if pending.action is Action.REVERSE:
+            self._exit(slot, "reverse" if entering else "signal")
+        if entering:
+            self._enter(slot, pending, bar)
+
+    def _entry_allowed(self, slot: Slot, pending: Pending, bar: Bar) -> bool:
+        """Trade management's own gate (entry limit, warm-up) at the bar's close as a reference."""
+        return slot.manager.position_at(pending, bar.close, bar.end) is not None
+
+    def _enter(self, slot: Slot, pending: Pending, bar: Bar) -> None:
+        pid = self.id_prefix + position_id(slot.symbol, slot.strategy.name, bar.start)
+        side = Side.of(pending.side)
+        request = OrderRequest(client_order_id(pid, "E"), slot.symbol, slot.strategy.name, side,
+                               slot.strategy.trade.qty, OrderType.MARKET, Purpose.ENTRY, pid)
+        probe = slot.manager.position_at(pending, bar.close, bar.end)
+        stop = None if probe is None or probe.stop != probe.stop else probe.stop
+        decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions(),
+                                   day_pnl=self._day_pnl())
+        trace = f"t|{pid}"
+        self._write(RecordType.RISK_CHECK, {"client_order_id": request.client_order_id, "accepted": decision.accepted,
+                                            "code": decision.code, "reason": decision.reason}, trace)
+        if decision.transition is not None:
+            self._note_state_change(decision.transition.why)
+        if not decision.accepted:
+            self.refusals += 1
+            self._alert("warning", f"{slot.name}: entry refused: {decision.reason}")
+            return
+        slot.begin_entry(pid, pending, request.client_order_id)
+        self._apply_broker(self.orders.submit(request, slot.entry_trace))
+
+    def _exit(self, slot: Slot, reason: str) -> None:
+        """Close the slot's whole open position at market (pending market exits are replaced)."""
+        pos = slot.manager.position
+        if pos is None or slot.position_id is None:
+            return
+        for order in self.orders.of_position(slot.position_id):
+            if order.working and order.request.order_type is OrderType.MARKET and order.request.purpose is Purpose.EXIT:
+                self._apply_broker(self.orders.cancel(order.client_order_id, f"replaced by a {reason} exit"))
+        if slot.manager.position is None:
+            return
+        slot.exits += 1
+        slot.exit_reason = reason
+        request = OrderRequest(client_order_id(slot.position_id, f"X{slot.exits}"), slot.symbol, slot.strategy.name,
+                               Side.of(-pos.side), pos.qty, OrderType.MARKET, Purpose.EXIT, slot.position_id,
+                               reason=reason)
+        self._submit(request, slot.trace_id)
+
+    def _submit(self, request: OrderRequest, trace: str) -> None:
+        """Send an exit order through the throttle; held back (and retried) when over the rate."""
+        last = self.last_tick.get(request.symbol)
+        decision = self.risk.check(request, price=last.price if last else 0.0, stop=None,
+                                   open_positions=self._open_positions(), day_pnl=self._day_pnl())
+        if decision.transition is not None:
+            self._note_state_change(decision.transition.why)
+        if not decision.accepted:
+            if not self._held:
+                self._alert("warning", f"exits held back: {decision.reason}")
+            self._held.append((request, trace))
+            return
+        self._apply_broker(self.orders.submit(request, trace))
+
+    def _send_held(self) -> None:
+        """Retry exits the throttle held back, oldest first, while it lets them through."""
+        held, self._held = self._held, []
+        for request, trace in held:
+            slot = self.slots.get((request.symbol, request.strategy))
+            if slot is not None and slot.position_id == request.position_id and slot.manager.position is not None:
+                self._submit(request, trace)
+
+    def _cancel_entry(self, slot: Slot, why: str) -> None:
+        if slot.entry_coid is None:
+            return
+        order = self.orders.orders.get(slot.entry_coid)
+        if order is not None and order.working:
+            self._apply_broker(self.orders.cancel(slot.entry_coid, why))
+        if order is None or not order.working:
+            slot.clear_entry()
+
+    # ------------------------------------------------------------------ broker events
+
+    def _apply_broker(self, events: Iterable[BrokerEvent]) -> None:
+        for event in events:
+            if isinstance(event, FillEvent):
+                self._on_fill(event.fill)
+            else:
+                order = self.orders.apply(event)
+                if order is not None and event.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED,
+                                                          OrderStatus.EXPIRED):
+                    self._order_ended(order.request, event)
+
+    def _order_ended(self, request: OrderRequest, update: OrderUpdate) -> None:
+        self.risk.rms.release(request.client_order_id)
+        slot = self.slots.get((request.symbol, request.strategy))
+        if slot is None:
+            return
+        if request.purpose is Purpose.ENTRY and slot.entry_coid == request.client_order_id:
+            slot.clear_entry()
+        if update.status is OrderStatus.REJECTED:
+            self._alert("error", f"{request.client_order_id} rejected: {update.message}")
+
+    def _on_fill(self, fill: Fill) -> None:
+        order = self.orders.orders.get(fill.client_order_id)
+        request = order.request if order is not None else None
+        slot = self.slots.get((fill.symbol, request.strategy)) if request is not None else None
+        if request is None or slot is None:
+            self.orders.apply(FillEvent(fill))  # raises OrderError: a fill for an order never sent
+            return
+        if request.purpose is Purpose.ENTRY:
+            self._entry_filled(slot, request, fill)
+        else:
+            self._exit_filled(slot, request, fill)
+
+    def _entry_filled(self, slot: Slot, request: OrderRequest, fill: Fill) -> None:
+        tm = slot.manager
+        pos = tm.position
+        if pos is not None and slot.position_id == request.position_id:  # another part of the same entry
+            self.orders.apply(FillEvent(fill))
+            total = pos.entry_price * pos.qty + fill.price * fill.qty
+            pos.qty += fill.qty
+            pos.entry_price = total / pos.qty
+            self._resize_protection(slot)
+            self.risk.rms.on_fill(request.client_order_id, fill.qty, fill.price, request.position_id)
+            if not self.orders.orders[request.client_order_id].working:
+                slot.clear_entry()
+            return
+        if pos is not None or slot.entering is None or slot.entry_coid != request.client_order_id:
+            # the position it reverses is still open (its exit is held back): do not stack a second one
+            self.orders.apply(FillEvent(fill))
+            self._alert("error", f"{slot.name}: entry {request.client_order_id} filled while another position is open")
+            return
+        pos = tm.position_at(slot.entering, fill.price, fill.time)
+        extra = {"signal_time": utc_text(slot.entering.signal_time), "confidence": repr(float(slot.entering.confidence)),
+                 "initial_stop": None if pos is None or pos.initial_stop != pos.initial_stop else repr(pos.initial_stop)}
+        self.orders.apply(FillEvent(fill), extra)
+        self.risk.rms.on_fill(request.client_order_id, fill.qty, fill.price, request.position_id)
+        if pos is None:  # the limit or warm-up gate closed between order and fill: leave at once
+            self._alert("warning", f"{slot.name}: entry filled but may not be held; exiting")
+            return
+        pos.qty = fill.qty
+        tm.position = pos
+        tm.trades_today += 1
+        slot.hold()
+        order = self.orders.orders[request.client_order_id]
+        if not order.working:
+            slot.clear_entry()
+        self._protect(slot)
+
+    def _exit_filled(self, slot: Slot, request: OrderRequest, fill: Fill) -> None:
+        tm = slot.manager
+        pos = tm.position
+        reason = request.reason
+        if request.order_type in (OrderType.SL, OrderType.SL_M) and pos is not None:
+            reason = pos.stop_kind.label
+        self.orders.apply(FillEvent(fill), {"reason": reason} if reason else None)
+        if pos is None:
+            return
+        qty = min(fill.qty, pos.qty)
+        leg = tm.close(qty, fill.time, fill.price, _REASONS.get(reason, ExitReason.SIGNAL))
+        pnl = Decimal(repr(leg.points)) * leg.qty
+        self.day_realised += pnl
+        self.risk.rms.on_exit(request.position_id, qty, pnl)
+        if tm.position is None:
+            for order in self.orders.of_position(request.position_id):
+                if order.working:
+                    self._apply_broker(self.orders.cancel(order.client_order_id, "its position is closed"))
+            slot.clear_position()
+
+    # ------------------------------------------------------------------ protective orders
+
+    def _protect(self, slot: Slot) -> None:
+        pos = slot.manager.position
+        assert pos is not None and slot.position_id is not None
+        exit_side = Side.of(-pos.side)
+        pid = slot.position_id
+        name = slot.strategy.name
+        if pos.stop == pos.stop:  # not NaN
+            slot.stop_coid = client_order_id(pid, "S")
+            self._submit(OrderRequest(slot.stop_coid, slot.symbol, name, exit_side, pos.qty, OrderType.SL_M,
+                                      Purpose.EXIT, pid, trigger_price=pos.stop, reason="stop"), slot.trace_id)
+        for k, (level, qty) in enumerate(pos.partials, start=1):
+            coid = client_order_id(pid, f"P{k}")
+            slot.partial_coids.append(coid)
+            self._submit(OrderRequest(coid, slot.symbol, name, exit_side, qty, OrderType.LIMIT, Purpose.EXIT, pid,
+                                      limit_price=level, reason="partial"), slot.trace_id)
+        if pos.target == pos.target and slot.manager.position is not None:
+            slot.target_coid = client_order_id(pid, "T")
+            self._submit(OrderRequest(slot.target_coid, slot.symbol, name, exit_side, pos.qty, OrderType.LIMIT,
+                                      Purpose.EXIT, pid, limit_price=pos.target, reason="target"), slot.trace_id)
+
+    def _trail(self, slot: Slot, bar: Bar) -> None:
+        pos = slot.manager.position
+        assert pos is not None
+        before = pos.stop
+        slot.manager.after_close(bar)
+        if pos.stop == before or pos.stop != pos.stop or slot.stop_coid is None:
+            return
+        order = self.orders.orders.get(slot.stop_coid)
+        if order is not None and order.working:
+            self._apply_broker(self.orders.modify(slot.stop_coid, trigger_price=pos.stop))
+
+    def _resize_protection(self, slot: Slot) -> None:
+        pos = slot.manager.position
+        assert pos is not None
+        for coid in (slot.stop_coid, slot.target_coid):
+            order = self.orders.orders.get(coid) if coid else None
+            if order is not None and order.working:
+                self._apply_broker(self.orders.modify(order.client_order_id, qty=pos.qty))
+
+    # ------------------------------------------------------------------ commands
+
+    def _command(self, command: Command) -> None:
+        if isinstance(command, Arm):
+            self._arm(command)
+        elif isinstance(command, Disarm):
+            self._disarm(command.symbol, command.strategy, command.reason)
+        elif isinstance(command, ExitPosition):
+            slot = self.slots.get((command.symbol, command.strategy))
+            self._write(RecordType.COMMAND, {"command": "exit", "symbol": command.symbol,
+                                             "strategy": command.strategy}, "")
+            if slot is not None:
+                self._cancel_entry(slot, "the trader closed the position")
+                self._exit(slot, "manual")
+        elif isinstance(command, Kill):
+            self._kill(command.reason)
+        elif isinstance(command, ResetKill):
+            self._write(RecordType.COMMAND, {"command": "reset_kill", "by": command.by}, "")
+            if self.halt_reason == "kill":
+                self.halt_reason = ""
+                self._set_state(TradingState.ACTIVE, f"kill switch reset by {command.by}")
+        else:
+            raise ConfigError(f"unknown command {command!r}", where="engine")
+
+    def arm(self, symbol: str, strategy: str) -> ArmCheck:
+        """Arm now (on the engine's thread): the pre-arm checks' verdict."""
+        return self._arm(Arm(symbol, strategy))
+
+    def _arm(self, command: Arm) -> ArmCheck:
+        key = (command.symbol.upper(), command.strategy)
+        failures = pre_arm_failures(self, *key)
+        check = ArmCheck(key[0], key[1], tuple(failures))
+        payload = {"symbol": key[0], "strategy": key[1], "ok": check.ok, "failures": list(failures)}
+        self._write(RecordType.ARM, payload, "")
+        if not check.ok:
+            self._alert("warning", f"cannot arm {key[0]}:{key[1]}: {'; '.join(failures)}")
+            return check
+        slot = self.slots.get(key) or self._new_slot(*key)
+        slot.armed, slot.armed_at, slot.failed = True, self.clock.now(), ""
+        self._armed_today.add(key)
+        if self.day is not None:
+            self._schedule(self.day)
+        return check
+
+    def _new_slot(self, symbol: str, strategy_name: str) -> Slot:
+        strategy = self.strategies[strategy_name]
+        tick = self.master.get(symbol, self._reference_price(symbol)).tick_size
+        slot = Slot(symbol, strategy, strategy.stream(), TradeManager(symbol, strategy.name, strategy.trade, tick))
+        for bar in self.history.get(symbol, ()):  # warm the indicators on what the feed already showed
+            self._update_stream(slot, bar)
+        self.slots[(symbol, strategy_name)] = slot
+        return slot
+
+    def _reference_price(self, symbol: str) -> float | None:
+        if symbol in self.last_tick:
+            return self.last_tick[symbol].price
+        bars = self.history.get(symbol)
+        return bars[-1].close if bars else None
+
+    def _disarm(self, symbol: str, strategy: str, reason: str) -> None:
+        slot = self.slots.get((symbol, strategy))
+        if slot is None or not slot.armed:
+            return
+        slot.armed = False
+        self._write(RecordType.DISARM, {"symbol": symbol, "strategy": strategy, "reason": reason}, "")
+        self._cancel_entry(slot, f"disarmed: {reason}")
+
+    def _isolate(self, slot: Slot, error: str) -> None:
+        slot.failed = error
+        self._disarm(slot.symbol, slot.strategy.name, f"strategy error: {error}")
+        self._alert("error", f"{slot.name} failed and was disarmed: {error}")
+
+    def _kill(self, reason: str) -> None:
+        self._write(RecordType.COMMAND, {"command": "kill", "reason": reason}, "")
+        self.halt_reason = "kill"
+        self._set_state(TradingState.HALTED, f"kill switch: {reason}")
+        for slot in list(self.slots.values()):
+            self._disarm(slot.symbol, slot.strategy.name, "kill switch")
+        for order in self.orders.working():
+            if order.request.purpose is Purpose.ENTRY:
+                self._apply_broker(self.orders.cancel(order.client_order_id, "kill switch"))
+        for slot in self.slots.values():
+            if slot.manager.position is not None:
+                self._exit(slot, "kill")
+        self._alert("critical", f"KILL SWITCH: {reason}; halted until reset")
+
+    # ------------------------------------------------------------------ cutoff
+
+    def _fire(self, timer: Timer) -> None:
+        if timer.name == "slot_cutoff" and timer.key is not None:
+            slot = self.slots.get(timer.key)
+            if slot is not None:
+                self._disarm(*timer.key, "its strategy's cutoff")
+                if slot.manager.position is not None:
+                    self._exit(slot, "cutoff")
+            return
+        self._write(RecordType.NOTE, {"event": "cutoff", "time": utc_text(timer.time)}, "")
+        if self.halt_reason != "kill":
+            self.halt_reason = "cutoff"
+            self._set_state(TradingState.REDUCING, "the cutoff: exits only")
+        for slot in list(self.slots.values()):
+            self._disarm(slot.symbol, slot.strategy.name, "the cutoff")
+        for order in self.orders.working():
+            if order.request.purpose is Purpose.ENTRY:
+                self._apply_broker(self.orders.cancel(order.client_order_id, "the cutoff"))
+        for slot in self.slots.values():
+            if slot.manager.position is not None:
+                self._exit(slot, "cutoff")
+        self._flatten_if_due()
+
+    def _flatten_if_due(self) -> None:
+        """After the cutoff or a kill: re-send exits until flat; then HALTED for entries."""
+        if self.halt_reason not in ("cutoff", "kill"):
+            return
+        reason = "kill" if self.halt_reason == "kill" else "cutoff"
+        open_slots = [s for s in self.slots.values() if s.manager.position is not None]
+        for slot in open_slots:
+            working_exit = any(o.working and o.request.order_type is OrderType.MARKET
+                               for o in self.orders.of_position(slot.position_id or ""))
+            if not working_exit:
+                self._exit(slot, reason)
+        if not open_slots and self.risk.state is TradingState.REDUCING:
+            self._set_state(TradingState.HALTED, "flat after the cutoff: no new entries until the next session")
+
+    # ------------------------------------------------------------------ state, alerts, records
+
+    def _set_state(self, state: TradingState, why: str) -> None:
+        change = self.risk.set_state(state, why)
+        if change is not None:
+            self._write(RecordType.STATE, {"state": state.value, "why": why}, "")
+
+    def _note_state_change(self, why: str) -> None:
+        self._write(RecordType.STATE, {"state": self.risk.state.value, "why": why}, "")
+        self._alert("critical", f"trading state {self.risk.state.value}: {why}")
+
+    def _alert(self, level: str, text: str) -> None:
+        alert = Alert(self.clock.now(), level, text)
+        self.alerts.append(alert)
+        self._write(RecordType.ALERT, {"level": level, "text": text}, "")
+
+    def _write(self, rtype: RecordType, payload: Mapping[str, Any], trace: str) -> None:
+        if self._record is not None:
+            self._record(rtype, payload, trace)
+
+    def _open_positions(self) -> int:
+        return sum(1 for s in self.slots.values() if s.manager.position is not None)
+
+    def _day_pnl(self) -> Decimal:
+        unrealised = Decimal(0)
+        for slot in self.slots.values():
+            pos = slot.manager.position
+            tick = self.last_tick.get(slot.symbol)
+            if pos is not None and tick is not None:
+                unrealised += Decimal(repr((tick.price - pos.entry_price) * pos.side)) * pos.qty
+        return self.day_realised + unrealised
+
+
+__all__ = ["Engine", "price_text"]

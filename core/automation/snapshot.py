@@ -1,0 +1,143 @@
+"""Immutable views of the engine for the UI and the CLI, and their bounded publishing rate.
+
+A :class:`Snapshot` is built on the engine's thread and handed over whole; nothing in it refers
+back to live state, so the UI can keep it as long as it likes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core.risk.rms import RmsSnapshot
+
+if TYPE_CHECKING:
+    from core.automation.engine import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    time: dt.datetime
+    level: str  # info, warning, error, critical
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    symbol: str
+    strategy: str
+    side: str
+    qty: int
+    entry_price: float
+    entry_time: dt.datetime
+    stop: float | None
+    stop_kind: str
+    target: float | None
+    last: float | None
+    unrealised: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: int
+    filled: int
+    order_type: str
+    purpose: str
+    status: str
+    trigger: float | None
+    limit: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotView:
+    symbol: str
+    strategy: str
+    armed: bool
+    failed: str
+    last_signal: str
+    last_signal_time: dt.datetime | None
+    trades_today: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    time: dt.datetime
+    state: str
+    halt_reason: str
+    slots: tuple[SlotView, ...]
+    positions: tuple[PositionView, ...]
+    orders: tuple[OrderView, ...]
+    realised: Decimal
+    unrealised: Decimal
+    rms: RmsSnapshot
+    cutoff_in: dt.timedelta | None
+    alerts: tuple[Alert, ...]
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x
+
+
+def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
+    """Copy what the trader sees out of the engine (on the engine's thread)."""
+    positions = []
+    for slot in engine.slots.values():
+        pos = slot.manager.position
+        if pos is None:
+            continue
+        tick = engine.last_tick.get(slot.symbol)
+        last = tick.price if tick else None
+        unreal = Decimal(repr((last - pos.entry_price) * pos.side)) * pos.qty if last is not None else Decimal(0)
+        positions.append(PositionView(slot.symbol, slot.strategy.name, "LONG" if pos.side > 0 else "SHORT", pos.qty,
+                                      pos.entry_price, pos.entry_time, _num(pos.stop), pos.stop_kind.label,
+                                      _num(pos.target), last, unreal))
+    orders = tuple(
+        OrderView(o.client_order_id, o.request.symbol, o.request.side.value, o.request.qty, o.filled_qty,
+                  o.request.order_type.value, o.request.purpose.value, o.status.value, o.request.trigger_price,
+                  o.request.limit_price)
+        for o in engine.orders.working()
+    )
+    slots = tuple(
+        SlotView(s.symbol, s.strategy.name, s.armed, s.failed, _describe(s.last_signal), s.last_signal_time,
+                 s.manager.trades_today)
+        for s in engine.slots.values()
+    )
+    now = engine.clock.now()
+    return Snapshot(
+        time=now, state=engine.risk.state.value, halt_reason=engine.halt_reason, slots=slots,
+        positions=tuple(positions), orders=orders, realised=engine.day_realised,
+        unrealised=sum((p.unrealised for p in positions), Decimal(0)), rms=engine.risk.rms.snapshot(),
+        cutoff_in=engine.clock.time_to_cutoff(now), alerts=tuple(engine.alerts[-alerts:]),
+    )
+
+
+def _describe(signal: object) -> str:
+    if signal is None:
+        return ""
+    parts = [name for name in ("long_entry", "short_entry", "exit_long", "exit_short") if getattr(signal, name)]
+    return ",".join(parts) or "none"
+
+
+class Throttle:
+    """Lets a publish through at most ``hz`` times a second of wall time (monotonic)."""
+
+    def __init__(self, hz: float, publish: Callable[[Snapshot], None], now: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / hz if hz > 0 else 0.0
+        self.publish = publish
+        self.now = now
+        self._last = -float("inf")
+
+    def offer(self, build: Callable[[], Snapshot], *, force: bool = False) -> bool:
+        t = self.now()
+        if not force and t - self._last < self.interval:
+            return False
+        self._last = t
+        self.publish(build())
+        return True
