@@ -113,6 +113,7 @@ class Engine:
         self._inbox: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._armed_today: set[tuple[str, str]] = set()
         self._held: list[tuple[OrderRequest, str]] = []
+        self._cutoff_done: dt.date | None = None
 
     # ------------------------------------------------------------------ entry points
 
@@ -181,6 +182,9 @@ class Engine:
             self._send_held()
         while self._timers and self._timers[0].time <= now:
             self._fire(self._timers.pop(0))
+        cutoff = self.clock.cutoff_at(self.day) if self.day is not None else None
+        if cutoff is not None and now >= cutoff and self._cutoff_done != self.day:
+            self._fire(Timer("cutoff", cutoff))  # the watchdog: a late or lost timer changes nothing
         if self.builder is not None:
             for closed in self.builder.on_time(now):
                 self._on_bar(closed.bar)
@@ -592,6 +596,9 @@ class Engine:
                 if slot.manager.position is not None:
                     self._exit(slot, "cutoff")
             return
+        if self._cutoff_done == self.day:
+            return
+        self._cutoff_done = self.day
         self._write(RecordType.NOTE, {"event": "cutoff", "time": utc_text(timer.time)}, "")
         if self.halt_reason != "kill":
             self.halt_reason = "cutoff"
