@@ -41,6 +41,8 @@ _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PARTIALLY_FILLED: frozenset({S.OPEN, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.EXPIRED}),
 }
 
+_FILL_STATES = frozenset({S.PARTIALLY_FILLED, S.FILLED})
+
 
 class OrderError(AtwError):
     """An order operation that cannot be done (unknown id, an id used twice)."""
@@ -112,6 +114,8 @@ class OrderManager:
 
     def _apply_update(self, update: OrderUpdate) -> Order | None:
         order = self.orders.get(update.client_order_id)
+        if order is not None and update.status is order.status and update.status in _FILL_STATES:
+            return order  # the broker confirming what its fill already said
         if order is None or update.status not in _NEXT.get(order.status, frozenset()):
             self.ignored.append(update)
             return None
