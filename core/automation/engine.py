@@ -576,15 +576,19 @@ class Engine:
         self._write(RecordType.COMMAND, {"command": "kill", "reason": reason}, "")
         self.halt_reason = "kill"
         self._set_state(TradingState.HALTED, f"kill switch: {reason}")
+        self._stand_down("kill switch", "kill")
+        self._alert("critical", f"KILL SWITCH: {reason}; halted until reset")
+
+    def _stand_down(self, why: str, exit_reason: str) -> None:
+        """Disarm every slot, cancel every working entry, exit every position at market."""
         for slot in list(self.slots.values()):
-            self._disarm(slot.symbol, slot.strategy.name, "kill switch")
+            self._disarm(slot.symbol, slot.strategy.name, why)
         for order in self.orders.working():
             if order.request.purpose is Purpose.ENTRY:
-                self._apply_broker(self.orders.cancel(order.client_order_id, "kill switch"))
+                self._apply_broker(self.orders.cancel(order.client_order_id, why))
         for slot in self.slots.values():
             if slot.manager.position is not None:
-                self._exit(slot, "kill")
-        self._alert("critical", f"KILL SWITCH: {reason}; halted until reset")
+                self._exit(slot, exit_reason)
 
     # ------------------------------------------------------------------ cutoff
 
@@ -603,14 +607,7 @@ class Engine:
         if self.halt_reason != "kill":
             self.halt_reason = "cutoff"
             self._set_state(TradingState.REDUCING, "the cutoff: exits only")
-        for slot in list(self.slots.values()):
-            self._disarm(slot.symbol, slot.strategy.name, "the cutoff")
-        for order in self.orders.working():
-            if order.request.purpose is Purpose.ENTRY:
-                self._apply_broker(self.orders.cancel(order.client_order_id, "the cutoff"))
-        for slot in self.slots.values():
-            if slot.manager.position is not None:
-                self._exit(slot, "cutoff")
+        self._stand_down("the cutoff", "cutoff")
         self._flatten_if_due()
 
     def _flatten_if_due(self) -> None:
