@@ -55,7 +55,7 @@ from core.risk.engine import RiskEngine
 from core.risk.state import TradingState
 from core.strategies.base import Signal, Strategy
 from core.strategies.priority import prioritise_one
-from core.trading.manager import Action, ExitReason, Pending, TradeManager
+from core.trading.manager import Action, ExitReason, Pending, Position, TradeManager
 
 _REASONS = {r.label: r for r in ExitReason}
 HISTORY_BARS = 3000  # bars kept per symbol to warm up a pair armed later in the day
@@ -291,23 +291,19 @@ class Engine:
         if pending.action is Action.EXIT:
             self._exit(slot, "signal")
             return
-        entering = self._entry_allowed(slot, pending, bar)
+        # trade management's own gate (entry limit, warm-up), with the bar's close as the reference price
+        probe = slot.manager.position_at(pending, bar.close, bar.end)
         if pending.action is Action.REVERSE:
-            self._exit(slot, "reverse" if entering else "signal")
-        if entering:
-            self._enter(slot, pending, bar)
+            self._exit(slot, "reverse" if probe is not None else "signal")
+        if probe is not None:
+            self._enter(slot, pending, bar, probe)
 
-    def _entry_allowed(self, slot: Slot, pending: Pending, bar: Bar) -> bool:
-        """Trade management's own gate (entry limit, warm-up) at the bar's close as a reference."""
-        return slot.manager.position_at(pending, bar.close, bar.end) is not None
-
-    def _enter(self, slot: Slot, pending: Pending, bar: Bar) -> None:
+    def _enter(self, slot: Slot, pending: Pending, bar: Bar, probe: Position) -> None:
         pid = self.id_prefix + position_id(slot.symbol, slot.strategy.name, bar.start)
         side = Side.of(pending.side)
         request = OrderRequest(client_order_id(pid, "E"), slot.symbol, slot.strategy.name, side,
                                slot.strategy.trade.qty, OrderType.MARKET, Purpose.ENTRY, pid)
-        probe = slot.manager.position_at(pending, bar.close, bar.end)
-        stop = None if probe is None or probe.stop != probe.stop else probe.stop
+        stop = None if probe.stop != probe.stop else probe.stop
         decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions(),
                                    day_pnl=self._day_pnl())
         trace = f"t|{pid}"
