@@ -167,17 +167,24 @@ def cmd_sim(args: argparse.Namespace) -> int:
     run_id = None if args.no_ledger else _save_run(result, strategies, data, args)
     if run_id is not None:
         result.report["ledger_run"] = run_id
-    if args.out:
-        write_run(Path(args.out), result.trades, result.report)
-    if args.json:
-        print(json.dumps(json_safe(result.report), indent=2))
-    else:
-        print(format_summary(result.report))
-        if args.out:
-            print(f"\nwrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
-        if run_id is not None:
-            print(f"saved as simulator run {run_id} in the ledger (atw ledger days --mode sim --run {run_id})")
+    notes = [] if run_id is None else [
+        f"saved as simulator run {run_id} in the ledger (atw ledger days --mode sim --run {run_id})"]
+    _show_run(args, result.trades, result.report, notes)
     return 0
+
+
+def _show_run(args: argparse.Namespace, trades: Any, report: dict[str, Any], notes: list[str]) -> None:
+    """Write ``--out`` and print the report (JSON, or the summary and ``notes``)."""
+    if args.out:
+        write_run(Path(args.out), trades, report)
+    if args.json:
+        print(json.dumps(json_safe(report), indent=2))
+        return
+    print(format_summary(report))
+    if args.out:
+        print(f"\nwrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
+    for note in notes:
+        print(note)
 
 
 def _speed(text: str) -> float | None:
@@ -210,19 +217,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise ConfigError(f"{missing[0]} is armed but no --data file has it", where="--arm")
     result = run_replay(data.series, strategies, arms, costs=args.costs, capital=args.capital,
                         priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger)
-    if args.out:
-        write_run(Path(args.out), result.trades, result.report)
-    if args.json:
-        print(json.dumps(json_safe(result.report), indent=2))
-    else:
-        print(format_summary(result.report))
-        print(f"\njournal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)")
-        if result.engine.refusals or result.engine.alerts:
-            print(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")
-        if args.out:
-            print(f"wrote {Path(args.out) / 'trades.csv'} and {Path(args.out) / 'report.json'}")
-        if not args.no_ledger:
-            print("saved in the ledger as mode replay (atw ledger days --mode replay)")
+    notes = [f"journal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)"]
+    if result.engine.refusals or result.engine.alerts:
+        notes.append(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")
+    if not args.no_ledger:
+        notes.append("saved in the ledger as mode replay (atw ledger days --mode replay)")
+    _show_run(args, result.trades, result.report, notes)
     return 0
 
 

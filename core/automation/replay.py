@@ -17,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,9 @@ from core.errors import ConfigError
 from core.execution.orders import OrderRequest
 from core.execution.paper import PaperBroker
 from core.journal.projector import LedgerProjector
-from core.journal.reader import journal_files, read_journal
+from core.journal.reader import iter_records, journal_files
 from core.journal.records import RecordType
-from core.journal.replay import ReplayState
+from core.journal.replay import replay
 from core.journal.writer import JournalWriter
 from core.market.bars import BarSeries
 from core.market.feed import ReplayFeed
@@ -156,10 +157,5 @@ def _ledger_projector(master: InstrumentMaster) -> LedgerProjector:
 
 def _journal_trades(run_dir: Path, costs: str, master: InstrumentMaster) -> pd.DataFrame:
     """The closed trades folded back from the run's journal files (each one verified)."""
-    state = ReplayState()
-    for path in journal_files(run_dir, mode=MODE):
-        read = read_journal(path)
-        read.raise_for_bad()
-        for rec in read.records:
-            state.apply(rec)
-    return state.trades(cost_model(costs), master)
+    records = chain.from_iterable(iter_records(path) for path in journal_files(run_dir, mode=MODE))
+    return replay(records).trades(cost_model(costs), master)
