@@ -20,6 +20,11 @@ def epoch_ns(when: dt.datetime) -> int:
     return (when - EPOCH) // _MICRO * 1000
 
 
+def from_epoch_ns(ns: int) -> dt.datetime:
+    """The aware UTC datetime of epoch nanoseconds (to the microsecond)."""
+    return EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
 def utc_text(when: dt.datetime) -> str:
     """``2026-11-20T04:01:02.123456Z``: UTC, always with microseconds."""
     if when.tzinfo is None:

@@ -30,6 +30,7 @@ raised; its open position keeps its protective orders and the cutoff; the engine
 from __future__ import annotations
 
 import datetime as dt
+import math
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -38,15 +39,17 @@ from typing import Any
 
 from core.automation.arming import ArmCheck, pre_arm_failures
 from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetKill, Timer
+from core.automation.recovery import JournalBook, position_levels, spent_roles
 from core.automation.slot import Slot, position_id
 from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot
 from core.clock import IST, MarketClock, SimClock
 from core.errors import ConfigError
 from core.execution.broker import Broker, BrokerEvent, FillEvent, OrderUpdate
 from core.execution.order_manager import OrderManager, RecordSink, client_order_id, price_text
-from core.execution.orders import Fill, OrderRequest, OrderStatus, OrderType, Purpose, Side
-from core.instants import utc_text
+from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Purpose, Side
+from core.instants import from_epoch_ns, utc_text
 from core.journal.records import RecordType
+from core.journal.replay import PositionState
 from core.market.bar_builder import BarBuilder
 from core.market.bars import Bar
 from core.market.events import BarClosed, SessionEnd, Tick
@@ -58,6 +61,10 @@ from core.strategies.priority import prioritise_one
 from core.trading.manager import Action, ExitReason, Pending, Position, TradeManager
 
 _REASONS = {r.label: r for r in ExitReason}
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x
 HISTORY_BARS = 3000  # bars kept per symbol to warm up a pair armed later in the day
 
 
@@ -110,15 +117,15 @@ class Engine:
         self.halt_reason = ""
         self.refusals = 0
         self._timers: list[Timer] = []
-        self._inbox: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Command | Timer] = queue.SimpleQueue()
         self._armed_today: set[tuple[str, str]] = set()
         self._held: list[tuple[OrderRequest, str]] = []
         self._cutoff_done: dt.date | None = None
 
     # ------------------------------------------------------------------ entry points
 
-    def post(self, command: Command) -> None:
-        """Queue a command from any thread; it is applied before the next event."""
+    def post(self, command: Command | Timer) -> None:
+        """Queue a command (or a scheduler's timer) from any thread; applied before the next event."""
         self._inbox.put(command)
 
     def run(self, events: Iterable[Any]) -> None:
@@ -169,6 +176,127 @@ class Engine:
     def snapshot(self) -> Snapshot:
         return build_snapshot(self)
 
+    # ------------------------------------------------------------------ restart
+
+    def restore(self, book: JournalBook, warmup: Iterable[Bar] = ()) -> None:
+        """Take back what the journal says this engine held when its process stopped.
+
+        Call once, before the first event, with the bars the feed showed before the stop (a live
+        restart fetches them as historical candles), oldest first: indicators and trailing stops
+        warm up on them. What comes back is listed in :mod:`core.automation.recovery`; protective
+        orders a crash kept from being sent go out now, and nothing already sent is sent again.
+        """
+        for bar in warmup:
+            self.history.setdefault(bar.symbol, deque(maxlen=HISTORY_BARS)).append(bar)
+            self.risk.rms.mark(bar.symbol, bar.close)
+        if isinstance(self.clock, SimClock) and book.last_time is not None and book.last_time > self.clock.now():
+            self.clock.set(book.last_time)
+        now = self.clock.now()
+        today = now.astimezone(IST).date()
+        orders = book.orders()
+        self.orders.restore(orders, book.traces)
+        self.halt_reason = book.halt_reason
+        same_day = book.session_open and book.day == today
+        if book.session_open:
+            self.day = book.day  # a new day closes it in the journal, as a running engine would
+        if same_day:
+            self.day_realised = book.realised
+            self._armed_today = set(book.armed_today)
+            self._cutoff_done = today if book.cutoff_done else None
+            self.risk.rms.on_exit("", 0, book.realised)  # the day's realised P&L back in the account
+        if book.state is not self.risk.state:
+            self._set_state(book.state, "restored from the journal")
+        for held in book.open_positions:
+            self._restore_position(self._slot(held.symbol, held.strategy), held, book)
+        for order in orders:
+            if order.working and order.request.purpose is Purpose.ENTRY:
+                self._restore_entry(order, book)
+        if same_day:
+            for key in book.armed:
+                slot = self._slot(*key)
+                slot.armed, slot.armed_at = True, now
+            for key, slot in self.slots.items():
+                slot.manager.day, slot.manager.trades_today = today, book.entries_today[key]
+        self._apply_broker(self.broker.resume([o for o in orders if o.working], now))
+        for slot in self.slots.values():
+            if slot.manager.position is not None:
+                self._protect(slot)
+        if self.day is not None:
+            self._schedule(self.day)
+        positions = [self._restored_view(s) for s in self.slots.values() if s.manager.position is not None]
+        armed = sorted(f"{s.symbol}:{s.strategy.name}" for s in self.slots.values() if s.armed)
+        working = len(self.orders.working())
+        self._write(RecordType.NOTE, {"event": "restored", "positions": positions, "armed": armed,
+                                      "working_orders": working, "state": self.risk.state.value,
+                                      "halt_reason": self.halt_reason}, "")
+        self._alert("warning", f"restarted from the journal: {len(positions)} open position(s), {working} working "
+                               f"order(s), {len(armed)} armed, state {self.risk.state.value}")
+
+    def _restored_view(self, slot: Slot) -> dict[str, Any]:
+        """A restored position for the journal: its quantity and the stop that protects it now."""
+        pos = slot.manager.position
+        assert pos is not None
+        stop = self.orders.orders.get(slot.stop_coid) if slot.stop_coid else None
+        return {"position_id": slot.position_id, "qty": pos.qty, "stop": price_text(_num(pos.stop)),
+                "stop_kind": pos.stop_kind.label, "stop_order": slot.stop_coid,
+                "stop_working": stop is not None and stop.working,
+                "stop_trigger": price_text(stop.request.trigger_price) if stop is not None else None}
+
+    def _slot(self, symbol: str, strategy: str) -> Slot:
+        if strategy not in self.strategies:
+            raise ConfigError(f"the journal holds {symbol}:{strategy}, but strategy {strategy!r} is not configured",
+                              where="restart")
+        return self.slots.get((symbol, strategy)) or self._new_slot(symbol, strategy)
+
+    def _restore_position(self, slot: Slot, held: PositionState, book: JournalBook) -> None:
+        """Rebuild trade management's position: the entry decision's levels, the broker's live stop."""
+        pid = held.position_id
+        entry_coid = client_order_id(pid, "E")
+        entry_time = from_epoch_ns(held.entry_ns)
+        signal_time = from_epoch_ns(held.signal_ns)
+        decided = book.entries.get(entry_coid) or Pending(Action.ENTER, held.side, math.nan, held.confidence,
+                                                          signal_time)
+        tm = slot.manager
+        pos = position_levels(tm, decided, held.entry_price, entry_time)
+        pos.qty, pos.initial_stop = held.open_qty, held.initial_stop
+        stop = book.fold.orders.get(client_order_id(pid, "S"))
+        if stop is not None and stop.trigger_price is not None:
+            pos.stop = float(stop.trigger_price)
+            pos.stop_kind = _REASONS.get(stop.kind or "stop", ExitReason.STOP)
+        elif pos.stop != pos.stop:
+            pos.stop = held.initial_stop  # never sent (the stop came before it): the entry's own stop
+        target = book.fold.orders.get(client_order_id(pid, "T"))
+        if target is not None and not target.working:
+            pos.target = math.nan  # cancelled at the broker: nothing to rebuild
+        for bar in self.history.get(slot.symbol, ()):
+            if bar.end > entry_time:
+                pos.best = max(pos.best, bar.high) if pos.side > 0 else min(pos.best, bar.low)
+        tm.position = pos
+        slot.begin_entry(pid, decided, entry_coid)
+        slot.hold()
+        slot.trace_id = held.trace_id or slot.trace_id
+        slot.clear_entry()
+        slot.exits = max(spent_roles(book.orders(), pid, "X"), default=0)
+        self.risk.rms.adopt(pid, held.symbol, Side.of(held.side), held.open_qty, held.entry_price,
+                            book.margin_prices.get(entry_coid))
+
+    def _restore_entry(self, order: Order, book: JournalBook) -> None:
+        """A working entry order: its slot waits for the fill as before the stop."""
+        req = order.request
+        decided = book.entries.get(req.client_order_id)
+        slot = self._slot(req.symbol, req.strategy)
+        if decided is None:  # written by a version that did not journal the decision: cannot be held
+            self._alert("error", f"{req.client_order_id}: entry without its decision in the journal; cancelling it")
+            self._apply_broker(self.orders.cancel(req.client_order_id, "restart: entry decision unknown"))
+            return
+        held_id, held_trace = slot.position_id, slot.trace_id
+        slot.begin_entry(req.position_id, decided, req.client_order_id)
+        if held_id == req.position_id:  # part-filled: the held position is this entry's
+            slot.position_id, slot.trace_id = held_id, held_trace
+        reference = book.margin_prices.get(req.client_order_id) or self._reference_price(req.symbol)
+        if reference is not None:
+            self.risk.rms.block(req.client_order_id, req.symbol, req.side, order.open_qty, reference)
+
     # ------------------------------------------------------------------ time
 
     def _advance(self, when: dt.datetime) -> None:
@@ -197,7 +325,7 @@ class Engine:
         self._armed_today.clear()
         self._write(RecordType.SESSION_START, {
             "day": day.isoformat(), "mode": self.mode, "config_hash": self.config_hash,
-            "app_version": self.app_version, "costs": self.costs,
+            "app_version": self.app_version, "costs": self.costs, "kill_lock": self.halt_reason == "kill",
         }, "")
         if self.halt_reason == "cutoff":  # the cutoff halts a day; the kill switch stays until reset
             self.halt_reason = ""
@@ -303,6 +431,8 @@ class Engine:
         side = Side.of(pending.side)
         request = OrderRequest(client_order_id(pid, "E"), slot.symbol, slot.strategy.name, side,
                                slot.strategy.trade.qty, OrderType.MARKET, Purpose.ENTRY, pid)
+        if request.client_order_id in self.orders.orders:  # decided before a restart: never sent twice
+            return
         stop = None if probe.stop != probe.stop else probe.stop
         decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions(),
                                    day_pnl=self._day_pnl())
@@ -316,7 +446,9 @@ class Engine:
             self._alert("warning", f"{slot.name}: entry refused: {decision.reason}")
             return
         slot.begin_entry(pid, pending, request.client_order_id)
-        self._apply_broker(self.orders.submit(request, slot.entry_trace))
+        decided = {"action": pending.action.name.lower(), "atr": repr(float(pending.atr)), "margin_price": repr(bar.close),
+                   "confidence": repr(float(pending.confidence)), "signal_time": utc_text(pending.signal_time)}
+        self._apply_broker(self.orders.submit(request, slot.entry_trace, decided))
 
     def _exit(self, slot: Slot, reason: str) -> None:
         """Close the slot's whole open position at market (pending market exits are replaced)."""
@@ -458,24 +590,41 @@ class Engine:
     # ------------------------------------------------------------------ protective orders
 
     def _protect(self, slot: Slot) -> None:
+        """Put the position's stop, scale-outs and target at the broker: each one not sent yet.
+
+        Idempotent, so a restart calls it too: orders already working are adopted, none is sent twice.
+        """
         pos = slot.manager.position
         assert pos is not None and slot.position_id is not None
         exit_side = Side.of(-pos.side)
         pid = slot.position_id
         name = slot.strategy.name
         if pos.stop == pos.stop:  # not NaN
-            slot.stop_coid = client_order_id(pid, "S")
-            self._submit(OrderRequest(slot.stop_coid, slot.symbol, name, exit_side, pos.qty, OrderType.SL_M,
-                                      Purpose.EXIT, pid, trigger_price=pos.stop, reason="stop"), slot.trace_id)
+            slot.stop_coid = self._protective(slot, OrderRequest(
+                client_order_id(pid, "S"), slot.symbol, name, exit_side, pos.qty, OrderType.SL_M, Purpose.EXIT, pid,
+                trigger_price=pos.stop, reason="stop"))
+        slot.partial_coids = []
         for k, (level, qty) in enumerate(pos.partials, start=1):
-            coid = client_order_id(pid, f"P{k}")
-            slot.partial_coids.append(coid)
-            self._submit(OrderRequest(coid, slot.symbol, name, exit_side, qty, OrderType.LIMIT, Purpose.EXIT, pid,
-                                      limit_price=level, reason="partial"), slot.trace_id)
+            coid = self._protective(slot, OrderRequest(
+                client_order_id(pid, f"P{k}"), slot.symbol, name, exit_side, qty, OrderType.LIMIT, Purpose.EXIT, pid,
+                limit_price=level, reason="partial"))
+            if coid is not None:
+                slot.partial_coids.append(coid)
         if pos.target == pos.target and slot.manager.position is not None:
-            slot.target_coid = client_order_id(pid, "T")
-            self._submit(OrderRequest(slot.target_coid, slot.symbol, name, exit_side, pos.qty, OrderType.LIMIT,
-                                      Purpose.EXIT, pid, limit_price=pos.target, reason="target"), slot.trace_id)
+            slot.target_coid = self._protective(slot, OrderRequest(
+                client_order_id(pid, "T"), slot.symbol, name, exit_side, pos.qty, OrderType.LIMIT, Purpose.EXIT, pid,
+                limit_price=pos.target, reason="target"))
+
+    def _protective(self, slot: Slot, request: OrderRequest) -> str | None:
+        """Send one protective order unless it was sent before; its id while it works, else None."""
+        order = self.orders.orders.get(request.client_order_id)
+        if order is None and slot.manager.position is not None:
+            self._submit(request, slot.trace_id)
+            order = self.orders.orders.get(request.client_order_id)
+        if order is None:  # held back by the throttle: it goes out (with this id) when the rate allows
+            held = any(r.client_order_id == request.client_order_id for r, _ in self._held)
+            return request.client_order_id if held else None
+        return request.client_order_id if order.working else None
 
     def _trail(self, slot: Slot, bar: Bar) -> None:
         pos = slot.manager.position
@@ -486,7 +635,7 @@ class Engine:
             return
         order = self.orders.orders.get(slot.stop_coid)
         if order is not None and order.working:
-            self._apply_broker(self.orders.modify(slot.stop_coid, trigger_price=pos.stop))
+            self._apply_broker(self.orders.modify(slot.stop_coid, trigger_price=pos.stop, reason=pos.stop_kind.label))
 
     def _resize_protection(self, slot: Slot) -> None:
         pos = slot.manager.position
@@ -498,8 +647,11 @@ class Engine:
 
     # ------------------------------------------------------------------ commands
 
-    def _command(self, command: Command) -> None:
-        if isinstance(command, Arm):
+    def _command(self, command: Command | Timer) -> None:
+        if isinstance(command, Timer):  # posted by a scheduler: bring the day up to date, then fire
+            self._advance(command.time)
+            self._fire(command)
+        elif isinstance(command, Arm):
             self._arm(command)
         elif isinstance(command, Disarm):
             self._disarm(command.symbol, command.strategy, command.reason)

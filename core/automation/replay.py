@@ -33,7 +33,7 @@ from core.journal.reader import iter_records, journal_files
 from core.journal.records import RecordType
 from core.journal.replay import replay
 from core.journal.writer import JournalWriter
-from core.market.bars import BarSeries
+from core.market.bars import Bar, BarSeries
 from core.market.feed import ReplayFeed
 from core.market.instruments import InstrumentMaster, default_master
 from core.paths import atw_home
@@ -141,6 +141,21 @@ def run_replay(
                   run=run_id, journal=str(run_dir / "journal"), refusals=engine.refusals,
                   alerts=len(engine.alerts))
     return ReplayResult(trades, report, run_dir / "journal", engine)
+
+
+def resume_split(series: Sequence[BarSeries], after: dt.datetime) -> tuple[list[Bar], list[BarSeries]]:
+    """Where a replay stopped at ``after`` goes on: the bars started before it (the engine's
+    warm-up, oldest first; a bar cut by the stop is history now, as a live restart would fetch
+    it) and the series from the first bar starting at or after it."""
+    warm: list[Bar] = []
+    rest: list[BarSeries] = []
+    stamp = pd.Timestamp(after)
+    for s in series:
+        before = s.frame.index < stamp
+        warm += BarSeries(s.symbol, s.frame[before], s.interval_minutes, s.source).bars()
+        rest.append(BarSeries(s.symbol, s.frame[~before], s.interval_minutes, s.source))
+    warm.sort(key=lambda bar: (bar.start, bar.symbol))
+    return warm, rest
 
 
 def _slippage_of(strategies: Mapping[str, Strategy]) -> Callable[[OrderRequest], Any]:

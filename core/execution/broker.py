@@ -10,10 +10,11 @@ and ignores the market hooks. Either way the engine consumes them in order, on i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.execution.orders import Fill, OrderRequest, OrderStatus
+from core.execution.orders import Fill, Order, OrderRequest, OrderStatus
 from core.market.bars import Bar
 from core.market.events import SessionEnd, Tick
 
@@ -61,3 +62,8 @@ class Broker(Protocol):
     def on_bar_close(self, bar: Bar) -> list[BrokerEvent]: ...
 
     def on_session_end(self, event: SessionEnd) -> list[BrokerEvent]: ...
+
+    def resume(self, orders: Iterable[Order], now: dt.datetime) -> list[BrokerEvent]:
+        """After a restart: the orders the journal shows working. A real broker still holds them
+        (reconciliation compares); the paper broker takes them back into its book. Nothing is sent."""
+        ...

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 from core.clock import MarketClock
@@ -89,10 +90,12 @@ class OrderManager:
         return list(self.broker.place(request, now))
 
     def modify(self, coid: str, *, qty: int | None = None, trigger_price: float | None = None,
-               limit_price: float | None = None) -> list[BrokerEvent]:
+               limit_price: float | None = None, reason: str = "") -> list[BrokerEvent]:
+        """Ask the broker to change a working order; ``reason`` (a stop's kind: trail, breakeven) is journaled."""
         order = self._working(coid)
         changes = {k: v for k, v in (("qty", qty), ("trigger_price", price_text(trigger_price)),
-                                     ("limit_price", price_text(limit_price))) if v is not None}
+                                     ("limit_price", price_text(limit_price)), ("reason", reason or None))
+                   if v is not None}
         self._journal(RecordType.ORDER_UPDATE, {"client_order_id": coid, "status": order.status.value,
                                                 "action": "modify", **changes}, self.traces[coid])
         return list(self.broker.modify(coid, self.clock.now(), qty=qty, trigger_price=trigger_price,
@@ -133,6 +136,8 @@ class OrderManager:
             order.broker_order_id = update.broker_order_id
         if not (update.status is OrderStatus.OPEN and order.status is OrderStatus.PARTIALLY_FILLED):
             order.status = update.status  # (a modify of a part-filled order keeps it part-filled)
+        if update.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+            order.request = _as_working(order, update)
         order.updated_at = update.time
         order.message = update.message or order.message
         return order
@@ -194,6 +199,18 @@ class OrderManager:
     def _journal(self, rtype: RecordType, payload: Mapping[str, Any], trace_id: str) -> None:
         if self.record is not None:
             self.record(rtype, payload, trace_id)
+
+
+def _as_working(order: Order, update: OrderUpdate) -> OrderRequest:
+    """The request as the broker now holds it: a modify's new levels, a cut quantity (filled + open)."""
+    changes: dict[str, Any] = {}
+    if update.qty is not None:
+        changes["qty"] = order.filled_qty + update.qty
+    if update.trigger_price is not None:
+        changes["trigger_price"] = update.trigger_price
+    if update.limit_price is not None:
+        changes["limit_price"] = update.limit_price
+    return replace(order.request, **changes) if changes else order.request
 
 
 def intent_payload(request: OrderRequest) -> dict[str, Any]:

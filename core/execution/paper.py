@@ -24,6 +24,8 @@ Orders rest per instrument in the order they were placed. What fills, and at wha
   unit); the rest stays working. Ticks without volume (index data) do not limit fills.
 - **Rejects**: a limit or trigger price outside the day's price band (``price_band_pct``
   around the first price seen that day) is rejected with the broker's wording.
+- **Restart**: :meth:`PaperBroker.resume` takes back the working orders a restarted engine
+  read from its journal, as a real broker would still hold them.
 
 Margin is not this class's business: the paper RMS is consulted before an order is sent
 (:mod:`core.risk`), as a broker's RMS would be.
@@ -33,11 +35,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from core.execution.broker import BrokerEvent, FillEvent, OrderUpdate
-from core.execution.orders import Fill, OrderRequest, OrderStatus, OrderType, Purpose, Side
+from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Purpose, Side
 from core.market.bars import Bar
 from core.market.events import SessionEnd, Tick
 from core.market.instruments import InstrumentMaster, default_master
@@ -135,6 +137,24 @@ class PaperBroker:
         if resting is None:
             return []  # already complete: a fill or cancel event said so
         return self._cancelled(resting, now, "cancelled by the user")
+
+    def resume(self, orders: Iterable[Order], now: dt.datetime) -> list[BrokerEvent]:
+        """Take back the working orders a restarted engine read from its journal, as a broker that
+        kept them would hold them (their open quantity, their latest levels). An order the journal
+        never saw acknowledged is acknowledged now; nothing is placed twice."""
+        events: list[BrokerEvent] = []
+        for order in orders:
+            req = order.request
+            if not order.working or order.open_qty <= 0 or req.client_order_id in self._by_id:
+                continue
+            self._seq += 1
+            broker_id = order.broker_order_id or f"P{self._seq:08d}r"
+            resting = _Resting(req, broker_id, now, order.open_qty, req.trigger_price, req.limit_price)
+            self._book.setdefault(req.symbol, []).append(resting)
+            self._by_id[req.client_order_id] = resting
+            if order.broker_order_id is None:
+                events.append(OrderUpdate(req.client_order_id, OrderStatus.OPEN, now, broker_id, qty=resting.qty))
+        return events
 
     def working(self, symbol: str | None = None) -> list[OrderRequest]:
         """Requests still resting (of one symbol, or all)."""

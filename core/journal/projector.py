@@ -72,7 +72,8 @@ class LedgerProjector:
                 limit_price=p.get("limit_price"), trigger_price=p.get("trigger_price"), trace_id=rec.trace_id,
             )
         elif rec.type in (RecordType.ORDER_ACK, RecordType.ORDER_UPDATE):
-            self.ledger.update_order(p["client_order_id"], updated_at=when, status=p.get("status"),
+            order = self.state.orders[p["client_order_id"]]
+            self.ledger.update_order(order.client_order_id, updated_at=when, status=order.status,
                                      broker_order_id=p.get("broker_order_id"))
         elif rec.type == RecordType.FILL:
             coid = p["client_order_id"]

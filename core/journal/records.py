@@ -55,8 +55,13 @@ class RecordType(enum.StrEnum):
 #: Every type a reader of this schema version accepts.
 KNOWN_TYPES = frozenset(t.value for t in RecordType)
 
-#: Written, flushed and fsynced before the write call returns (write-ahead).
-DURABLE_TYPES = frozenset({RecordType.ORDER_INTENT, RecordType.ORDER_ACK, RecordType.FILL})
+#: Written, flushed and fsynced before the write call returns (write-ahead): orders and fills,
+#: and the few records a restart rebuilds safety state from (arms, the trader's commands such as
+#: the kill switch, trading-state changes). They are rare, so their fsyncs cost nothing that matters.
+DURABLE_TYPES = frozenset({
+    RecordType.ORDER_INTENT, RecordType.ORDER_ACK, RecordType.FILL,
+    RecordType.ARM, RecordType.DISARM, RecordType.COMMAND, RecordType.STATE,
+})
 
 ORDER_INTENT_FIELDS = (
     "client_order_id", "symbol", "strategy", "side", "qty", "order_type", "purpose", "position_id",

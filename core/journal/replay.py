@@ -30,14 +30,31 @@ _REASON_CODES = {r.label: int(r) for r in ExitReason}
 
 @dataclass
 class OrderState:
-    """An order as the journal tells it."""
+    """An order as the journal tells it: the intent, then what the broker and modifications made of it."""
 
     client_order_id: str
     intent: dict[str, Any]
     status: str = "submitted"
     broker_order_id: str | None = None
     filled_qty: int = 0
+    avg_price: float = 0.0
     trace_id: str = ""
+    qty: int = 0  # filled plus still open: the intent's, until the broker reduces it (one-cancels-other)
+    trigger_price: str | None = None  # the latest level asked for (a trailing stop moves)
+    limit_price: str | None = None
+    kind: str = ""  # the reason given with the latest modification (stop, breakeven, trail)
+
+    def __post_init__(self) -> None:
+        self.qty = self.qty or int(self.intent.get("qty", 0))
+        self.trigger_price = self.trigger_price or self.intent.get("trigger_price")
+        self.limit_price = self.limit_price or self.intent.get("limit_price")
+
+    @property
+    def working(self) -> bool:
+        return self.status in _WORKING
+
+
+_WORKING = frozenset({"new", "submitted", "open", "partially_filled"})
 
 
 @dataclass
@@ -141,23 +158,47 @@ def _apply(state: ReplayState, rec: Record) -> PositionState | None:
         order = state.orders.get(p["client_order_id"])
         if order is None:
             raise DataError(f"{rec.type} for unknown order {p['client_order_id']}", where=where)
-        order.status = p.get("status", order.status)
-        order.broker_order_id = p.get("broker_order_id", order.broker_order_id)
+        _apply_update(order, p)
     elif rec.type == RecordType.FILL:
         return _apply_fill(state, rec, where)
     return None
 
 
+def _apply_update(order: OrderState, p: dict[str, Any]) -> None:
+    """An acknowledgement, a broker's update, or our own modify/cancel request."""
+    order.broker_order_id = p.get("broker_order_id", order.broker_order_id)
+    action = p.get("action")
+    if action == "modify":  # what was asked; the broker's answer follows as its own update
+        order.trigger_price = p.get("trigger_price", order.trigger_price)
+        order.limit_price = p.get("limit_price", order.limit_price)
+        order.kind = p.get("reason", order.kind)
+        return
+    if action == "cancel":
+        return  # a request; the broker's update says whether it happened
+    status = p.get("status", order.status)
+    if not (status == "open" and order.status == "partially_filled"):  # a modify keeps a part-fill part-filled
+        order.status = status
+    if "qty" in p and status in ("open", "partially_filled"):
+        order.qty = order.filled_qty + int(p["qty"])  # the broker's open quantity after a modify or a cut
+
+
 def _apply_fill(state: ReplayState, rec: Record, where: str) -> PositionState | None:
     p = rec.payload
+    qty, price, when = int(p["qty"]), float(p["price"]), _ns(p["time"], where)
     order = state.orders.get(p["client_order_id"])
     if order is not None:
-        order.filled_qty += int(p["qty"])
-        order.status = "filled" if order.filled_qty >= int(order.intent.get("qty", 0)) else "partially_filled"
-    qty, price, when = int(p["qty"]), float(p["price"]), _ns(p["time"], where)
+        order.avg_price = (order.avg_price * order.filled_qty + price * qty) / (order.filled_qty + qty)
+        order.filled_qty += qty
+        order.status = "filled" if order.filled_qty >= order.qty else "partially_filled"
     pid = p["position_id"]
     if p["purpose"] == "entry":
-        if pid in state.positions:
+        pos = state.positions.get(pid)
+        if pos is not None and order is not None and order.filled_qty > qty:  # another part of the same entry
+            pos.entry_price = (pos.entry_price * pos.open_qty + price * qty) / (pos.open_qty + qty)
+            pos.qty += qty
+            pos.open_qty += qty
+            return None
+        if pos is not None:
             raise DataError(f"position {pid} opened twice", where=where)
         state.positions[pid] = PositionState(
             position_id=pid, symbol=p["symbol"], strategy=p["strategy"], side=1 if p["side"] == "BUY" else -1,

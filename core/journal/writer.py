@@ -3,7 +3,8 @@
 One :class:`JournalWriter` per process and mode writes ``<home>/journal/<IST day>-<mode>.jsonl``.
 
 - **Write-ahead.** :data:`~core.journal.records.DURABLE_TYPES` (order intents, broker
-  acknowledgements, fills) are written and fsynced before :meth:`JournalWriter.append` returns.
+  acknowledgements, fills; arms, commands and trading-state changes) are written and fsynced
+  before :meth:`JournalWriter.append` returns.
   Other records wait in memory and are written and fsynced within ``batch_ms`` (plus one fsync)
   by a small background thread, or earlier by the next durable append. File order is append order.
 - **Group commit.** Threads that append durable records at the same time share fsyncs: the first

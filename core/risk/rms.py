@@ -241,6 +241,14 @@ class PaperRms:
         pos.qty -= qty
         return freed
 
+    def adopt(self, position_key: str, symbol: str, side: Side | str, qty: int, entry_price: float,
+              margin_price: float | None = None) -> Decimal:
+        """A position held before a restart: its margin is in use again, priced as its entry order's
+        was (``margin_price``, default the entry price); it is already held, so no headroom check."""
+        used = self.requirement(symbol, side, qty, margin_price or entry_price).total
+        self._positions[position_key] = _Position(symbol.upper(), Side(side).sign, qty, rupees(entry_price), used)
+        return used
+
     def mark(self, symbol: str, price: float) -> None:
         """The latest price of ``symbol`` (positions' unrealised P&L, options' underlying)."""
         self._marks[symbol.upper()] = rupees(price)
