@@ -49,7 +49,8 @@ def pre_arm_failures(engine: Engine, symbol: str, strategy: str) -> list[str]:
         failures.append(f"{symbol} is not in the instrument master")
     state = engine.risk.state
     if state is not TradingState.ACTIVE:
-        why = " (kill switch: a human must reset it)" if engine.halt_reason == "kill" else ""
+        why = {"kill": " (kill switch: a human must reset it)",
+               "loss": " (daily loss limit: a human must lift the lock)"}.get(engine.halt_reason, "")
         failures.append(f"trading state is {state.value}{why}")
     rms = engine.risk.rms.snapshot()
     if rms.available <= 0:

@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.automation.arming import ArmCheck, pre_arm_failures
-from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetKill, Timer
+from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetLock, Timer
 from core.automation.recovery import JournalBook, position_levels, spent_roles
 from core.automation.slot import Slot, position_id
 from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot
@@ -325,11 +325,13 @@ class Engine:
         self._armed_today.clear()
         self._write(RecordType.SESSION_START, {
             "day": day.isoformat(), "mode": self.mode, "config_hash": self.config_hash,
-            "app_version": self.app_version, "costs": self.costs, "kill_lock": self.halt_reason == "kill",
+            "app_version": self.app_version, "costs": self.costs, "lock": self.locked,
         }, "")
-        if self.halt_reason == "cutoff":  # the cutoff halts a day; the kill switch stays until reset
+        if self.halt_reason == "cutoff":  # the cutoff halts a day; a lock stays until a human lifts it
             self.halt_reason = ""
             self._set_state(TradingState.ACTIVE, "a new session")
+        elif self.halt_reason == "loss":
+            self._set_state(TradingState.REDUCING, "the daily loss lock holds until lifted by hand")
         self._schedule(day)
 
     def _schedule(self, day: dt.date) -> None:
@@ -664,11 +666,8 @@ class Engine:
                 self._exit(slot, "manual")
         elif isinstance(command, Kill):
             self._kill(command.reason)
-        elif isinstance(command, ResetKill):
-            self._write(RecordType.COMMAND, {"command": "reset_kill", "by": command.by}, "")
-            if self.halt_reason == "kill":
-                self.halt_reason = ""
-                self._set_state(TradingState.ACTIVE, f"kill switch reset by {command.by}")
+        elif isinstance(command, ResetLock):
+            self._reset_lock(command.by)
         else:
             raise ConfigError(f"unknown command {command!r}", where="engine")
 
@@ -727,6 +726,23 @@ class Engine:
         self._stand_down("kill switch", "kill")
         self._alert("critical", f"KILL SWITCH: {reason}; halted until reset")
 
+    def _reset_lock(self, by: str) -> None:
+        self._write(RecordType.COMMAND, {"command": "reset_lock", "by": by, "lock": self.locked}, "")
+        if not self.locked:
+            return
+        what = "kill switch" if self.halt_reason == "kill" else "daily loss lock"
+        if self.day is not None and self._cutoff_done == self.day:
+            self.halt_reason = "cutoff"
+            self._set_state(TradingState.HALTED, f"{what} lifted by {by}; past the cutoff: no entries until the next session")
+        else:
+            self.halt_reason = ""
+            self._set_state(TradingState.ACTIVE, f"{what} lifted by {by}")
+
+    @property
+    def locked(self) -> str:
+        """The lock a human must lift (``kill`` or ``loss``), or ``""``."""
+        return self.halt_reason if self.halt_reason in ("kill", "loss") else ""
+
     def _stand_down(self, why: str, exit_reason: str) -> None:
         """Disarm every slot, cancel every working entry, exit every position at market."""
         for slot in list(self.slots.values()):
@@ -752,7 +768,7 @@ class Engine:
             return
         self._cutoff_done = self.day
         self._write(RecordType.NOTE, {"event": "cutoff", "time": utc_text(timer.time)}, "")
-        if self.halt_reason != "kill":
+        if not self.locked:
             self.halt_reason = "cutoff"
             self._set_state(TradingState.REDUCING, "the cutoff: exits only")
         self._stand_down("the cutoff", "cutoff")
@@ -760,7 +776,7 @@ class Engine:
 
     def _flatten_if_due(self) -> None:
         """After the cutoff or a kill: re-send exits until flat; then HALTED for entries."""
-        if self.halt_reason not in ("cutoff", "kill"):
+        if self.halt_reason != "kill" and (self.day is None or self._cutoff_done != self.day):
             return
         reason = "kill" if self.halt_reason == "kill" else "cutoff"
         open_slots = [s for s in self.slots.values() if s.manager.position is not None]
@@ -777,10 +793,13 @@ class Engine:
     def _set_state(self, state: TradingState, why: str) -> None:
         change = self.risk.set_state(state, why)
         if change is not None:
-            self._write(RecordType.STATE, {"state": state.value, "why": why}, "")
+            self._write(RecordType.STATE, {"state": state.value, "why": why, "lock": self.locked}, "")
 
     def _note_state_change(self, why: str) -> None:
-        self._write(RecordType.STATE, {"state": self.risk.state.value, "why": why}, "")
+        """The risk checks moved the state (the daily loss limit): a lock until a human lifts it."""
+        if self.risk.state is TradingState.REDUCING and not self.halt_reason:
+            self.halt_reason = "loss"
+        self._write(RecordType.STATE, {"state": self.risk.state.value, "why": why, "lock": self.locked}, "")
         self._alert("critical", f"trading state {self.risk.state.value}: {why}")
 
     def _alert(self, level: str, text: str) -> None:

@@ -46,13 +46,16 @@ class Kill:
 
 
 @dataclass(frozen=True, slots=True)
-class ResetKill:
-    """A human lifts the kill switch's lock (trading state back to ACTIVE)."""
+class ResetLock:
+    """A human lifts the lock that holds trading: the kill switch's, or the daily loss limit's.
+
+    Trading goes back to ACTIVE (HALTED instead when today's cutoff has passed). Pairs stay
+    disarmed: the trader arms again, deliberately."""
 
     by: str = "trader"
 
 
-Command = Arm | Disarm | ExitPosition | Kill | ResetKill
+Command = Arm | Disarm | ExitPosition | Kill | ResetLock
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ a :class:`JournalBook`; :meth:`core.automation.engine.Engine.restore` takes it b
   breakeven, trail);
 - **entries in flight**: a working entry order still becomes its position when it fills;
 - **arms** made today and neither disarmed nor expired at the cutoff;
-- **the trading state** and the **kill-switch lock**, which holds across days until a human
-  resets it (each session's start records whether it is locked);
+- **the trading state** and its **lock** (the kill switch's, or the daily loss limit's), which
+  holds across days until a human lifts it (each session's start records the lock);
 - today's **realised P&L** (points x quantity, as the engine counts it) and entries per pair.
 """
 
@@ -53,7 +53,7 @@ class JournalBook:
     armed: set[Pair] = field(default_factory=set)
     armed_today: set[Pair] = field(default_factory=set)
     state: TradingState = TradingState.ACTIVE
-    halt_reason: str = ""  # "kill" (locked until reset) or "cutoff" (until the next session)
+    halt_reason: str = ""  # "kill" or "loss" (locked until a human lifts it), "cutoff" (until the next session)
     cutoff_done: bool = False
     entries_today: Counter[Pair] = field(default_factory=Counter)
     last_time: dt.datetime | None = None
@@ -128,7 +128,7 @@ def _session_start(book: JournalBook, rec: Record) -> None:
     book.armed_today.clear()
     book.entries_today.clear()
     book.cutoff_done = False
-    book.halt_reason = "kill" if p.get("kill_lock") else ""
+    book.halt_reason = p.get("lock") or ""
 
 
 def _session_end(book: JournalBook, rec: Record) -> None:
@@ -173,19 +173,21 @@ def _command(book: JournalBook, rec: Record) -> None:
     command = rec.payload.get("command")
     if command == "kill":
         book.halt_reason = "kill"
-    elif command == "reset_kill" and book.halt_reason == "kill":
-        book.halt_reason = ""
+    elif command == "reset_lock" and book.halt_reason in ("kill", "loss"):
+        book.halt_reason = "cutoff" if book.cutoff_done else ""
 
 
 def _state(book: JournalBook, rec: Record) -> None:
     book.state = TradingState(rec.payload["state"])
+    if rec.payload.get("lock"):
+        book.halt_reason = rec.payload["lock"]
 
 
 def _note(book: JournalBook, rec: Record) -> None:
     if rec.payload.get("event") == "cutoff":
         book.cutoff_done = True
         book.armed.clear()
-        if book.halt_reason != "kill":
+        if book.halt_reason not in ("kill", "loss"):
             book.halt_reason = "cutoff"
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 from core.automation.engine import Engine
-from core.automation.events import Arm, Kill
+from core.automation.events import Arm, Kill, ResetLock
 from core.automation.recovery import latest_book
-from core.clock import SimClock
+from core.clock import IST, SimClock
 from core.execution.orders import OrderType, Purpose
 from core.execution.paper import PaperBroker
 from core.instants import parse_utc
@@ -53,9 +53,10 @@ def strategies() -> dict[str, Strategy]:
             "range_breakout": create("range_breakout", stop="15pts", trail="10pts", qty="3", partial="1r:50%")}
 
 
-def start_engine(home: Path, start: dt.datetime, arms: Sequence[tuple[str, str]]) -> tuple[Engine, JournalWriter]:
+def start_engine(home: Path, start: dt.datetime, arms: Sequence[tuple[str, str]],
+                 limits: RiskLimits | None = None) -> tuple[Engine, JournalWriter]:
     clock = SimClock(start)
-    limits = RiskLimits()
+    limits = limits or RiskLimits()
     master = default_master()
     writer = JournalWriter(clock, MODE, home=home, batch_ms=0)
     by_name = strategies()
@@ -221,7 +222,7 @@ def test_a_kill_survives_a_restart(tmp_path: Path) -> None:
     assert entries_after(home) == []
     assert second.risk.state is TradingState.HALTED
     days = [r.payload for r in records(home) if r.type == RecordType.SESSION_START]
-    assert len(days) == 2 and days[-1]["kill_lock"] is True
+    assert len(days) == 2 and days[-1]["lock"] == "kill"
     uninterrupted(tmp_path / "unkilled", events, start, arms)  # without the kill, it would have traded
     assert entries_after(tmp_path / "unkilled")
 
@@ -261,3 +262,45 @@ def test_protection_a_crash_kept_from_the_broker_goes_out_on_restart(tmp_path: P
         assert slot.target_coid in working
     intents = Counter(r.payload["client_order_id"] for r in records(home) if r.type == RecordType.ORDER_INTENT)
     assert max(intents.values()) == 1
+
+
+def test_the_daily_loss_lock_holds_past_the_cutoff_and_a_restart_until_a_human_lifts_it(tmp_path: Path) -> None:
+    series = demo_series(3)
+    events = list(ReplayFeed(series).events())
+    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
+    limits = RiskLimits.from_mapping({"daily_loss_limit": "1"})  # the first losing rupee locks the day
+    home = tmp_path / "j"
+    first, writer = start_engine(home, start, arms, limits)
+    with writer:
+        seen = 0
+        for event in events:
+            first.handle(event)
+            seen += 1
+            if first.halt_reason == "loss":
+                break
+        assert first.risk.state is TradingState.REDUCING and first.locked == "loss"
+        locked_day = first.day
+        assert not first.arm("DEMO_TREND", "ema_cross").ok
+        # on to the next session's first hour: still locked, nothing entered
+        for event in events[seen:]:
+            first.handle(event)
+            seen += 1
+            if first.day != locked_day and first.clock.now().astimezone(IST).hour >= 10:
+                break
+        assert first.day != locked_day
+        assert first.risk.state is TradingState.REDUCING and first.locked == "loss"
+    entries = [r for r in records(home) if r.type == RecordType.ORDER_INTENT and r.payload["purpose"] == "entry"]
+    last_entry = max(parse_utc(r.ts) for r in entries)
+    locked_at = next(parse_utc(r.ts) for r in records(home) if r.type == RecordType.STATE
+                     and r.payload.get("lock") == "loss")
+    assert last_entry <= locked_at
+    second, writer = start_engine(home, start, arms, limits)
+    with writer:
+        second.restore(latest_book(home, MODE)[0], [e.bar for e in events[:seen] if isinstance(e, BarClosed)])
+        assert second.risk.state is TradingState.REDUCING and second.locked == "loss"
+        second.handle(next(e for e in events[seen:] if isinstance(e, Tick)))  # a fresh price, for the arm check
+        second.post(ResetLock("risk manager"))
+        second.drain_commands()
+        assert second.risk.state is TradingState.ACTIVE and second.locked == ""
+        assert second.arm("DEMO_TREND", "ema_cross").ok

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.automation.engine import Engine
-from core.automation.events import Kill, ResetKill
+from core.automation.events import Kill, ResetLock
 from core.automation.replay import run_replay
 from core.clock import IST, SimClock
 from core.execution.paper import PaperBroker
@@ -89,9 +89,11 @@ def test_kill_switch_flattens_and_halts_within_one_cycle_and_stays_locked() -> N
     assert not [p for p in fills(records, "entry") if when(p) > killed_at]
     check = engine.arm("DEMO_TREND", "ema_cross")
     assert not check.ok and any("kill switch" in f for f in check.failures)
-    engine.post(ResetKill("tester"))
+    engine.post(ResetLock("tester"))
     engine.drain_commands()
-    assert engine.risk.state is TradingState.ACTIVE
+    # lifted, but the data ended past the day's cutoff: no entries until the next session
+    assert engine.locked == "" and engine.halt_reason == "cutoff"
+    assert engine.risk.state is TradingState.HALTED
 
 
 def test_no_entry_at_or_after_the_cutoff_and_flat_at_the_cutoff_bar() -> None:
