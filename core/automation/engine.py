@@ -206,6 +206,8 @@ class Engine:
             self.risk.rms.on_exit("", 0, book.realised)  # the day's realised P&L back in the account
         if book.state is not self.risk.state:
             self._set_state(book.state, "restored from the journal")
+        for sent in book.sent_since(now - dt.timedelta(seconds=61)):  # the order-rate throttle's memory
+            self.risk.record_sent(sent)
         for held in book.open_positions:
             self._restore_position(self._slot(held.symbol, held.strategy), held, book)
         for order in orders:

@@ -70,9 +70,9 @@ class JournalBook:
     def traces(self) -> dict[str, str]:
         return {coid: o.trace_id for coid, o in self.fold.orders.items()}
 
-    def stop_kind(self, coid: str) -> str:
-        order = self.fold.orders.get(coid)
-        return order.kind if order is not None else ""
+    def sent_since(self, since: dt.datetime) -> list[dt.datetime]:
+        """When each order sent after ``since`` went out, oldest first (for the order-rate throttle)."""
+        return sorted(t for t in (parse_utc(o.sent_at) for o in self.fold.orders.values() if o.sent_at) if t > since)
 
     @property
     def realised(self) -> Decimal:

@@ -43,6 +43,7 @@ class OrderState:
     trigger_price: str | None = None  # the latest level asked for (a trailing stop moves)
     limit_price: str | None = None
     kind: str = ""  # the reason given with the latest modification (stop, breakeven, trail)
+    sent_at: str = ""  # the intent's ts: when the order went out
 
     def __post_init__(self) -> None:
         self.qty = self.qty or int(self.intent.get("qty", 0))
@@ -153,7 +154,8 @@ def _apply(state: ReplayState, rec: Record) -> PositionState | None:
     if rec.type == RecordType.SESSION_START:
         state.sessions.append(dict(p))
     elif rec.type == RecordType.ORDER_INTENT:
-        state.orders[p["client_order_id"]] = OrderState(p["client_order_id"], dict(p), trace_id=rec.trace_id)
+        state.orders[p["client_order_id"]] = OrderState(p["client_order_id"], dict(p), trace_id=rec.trace_id,
+                                                        sent_at=rec.ts)
     elif rec.type in (RecordType.ORDER_ACK, RecordType.ORDER_UPDATE):
         order = state.orders.get(p["client_order_id"])
         if order is None:

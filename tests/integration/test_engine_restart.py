@@ -304,3 +304,31 @@ def test_the_daily_loss_lock_holds_past_the_cutoff_and_a_restart_until_a_human_l
         second.drain_commands()
         assert second.risk.state is TradingState.ACTIVE and second.locked == ""
         assert second.arm("DEMO_TREND", "ema_cross").ok
+
+
+def test_the_order_rate_throttle_remembers_the_last_minute_across_a_restart(tmp_path: Path) -> None:
+    series = demo_series(2)
+    events = list(ReplayFeed(series).events())
+    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
+    home = tmp_path / "j"
+    first, writer = start_engine(home, start, arms)
+    with writer:
+        seen = 0
+        for event in events:  # stop right after an entry and its protective orders went out
+            first.handle(event)
+            seen += 1
+            if any(s.manager.position for s in first.slots.values()):
+                break
+    now = first.clock.now()
+    sent = [parse_utc(r.ts) for r in records(home) if r.type == RecordType.ORDER_INTENT
+            and parse_utc(r.ts) > now - dt.timedelta(seconds=60)]
+    assert len(sent) >= 2
+    limits = RiskLimits.from_mapping({"orders_per_minute": str(len(sent))})
+    second, writer = start_engine(home, start, arms, limits)
+    with writer:
+        second.restore(latest_book(home, MODE)[0], [e.bar for e in events[:seen] if isinstance(e, BarClosed)])
+        assert second.risk.rate.would_allow(now) is not None  # the minute's orders are counted: no room
+    fresh, fresh_writer = start_engine(tmp_path / "fresh", start, arms, limits)  # without the journal: room
+    fresh_writer.close()
+    assert fresh.risk.rate.would_allow(now) is None
