@@ -66,6 +66,7 @@ _REASONS = {r.label: r for r in ExitReason}
 def _num(x: float) -> float | None:
     return None if x != x else x
 HISTORY_BARS = 3000  # bars kept per symbol to warm up a pair armed later in the day
+ALERTS_KEPT = 1000  # alerts kept in memory across sessions (every one is in the journal)
 
 
 class Engine:
@@ -325,6 +326,8 @@ class Engine:
         self.day = day
         self.day_realised = Decimal(0)
         self._armed_today.clear()
+        self.orders.forget_finished(dt.datetime.combine(day, dt.time(0), IST))
+        del self.alerts[:-ALERTS_KEPT]
         self._write(RecordType.SESSION_START, {
             "day": day.isoformat(), "mode": self.mode, "config_hash": self.config_hash,
             "app_version": self.app_version, "costs": self.costs, "lock": self.locked,

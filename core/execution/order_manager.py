@@ -43,6 +43,7 @@ _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 _FILL_STATES = frozenset({S.PARTIALLY_FILLED, S.FILLED})
+IGNORED_KEPT = 1000  # late updates for finished orders kept for a look (they are journaled anyway)
 
 
 class OrderError(AtwError):
@@ -181,6 +182,17 @@ class OrderManager:
 
     def of_position(self, position_id: str) -> list[Order]:
         return [o for o in self.orders.values() if o.request.position_id == position_id]
+
+    def forget_finished(self, before: dt.datetime) -> int:
+        """Drop finished orders last updated before ``before`` (a past session's): memory stays flat
+        over a long run. Their ids cannot come back: a position id carries its signal bar's date."""
+        gone = [coid for coid, o in self.orders.items()
+                if not o.working and o.updated_at is not None and o.updated_at < before]
+        for coid in gone:
+            del self.orders[coid]
+            self.traces.pop(coid, None)
+        del self.ignored[:-IGNORED_KEPT]
+        return len(gone)
 
     def restore(self, orders: Iterable[Order], traces: Mapping[str, str]) -> None:
         """Take back the book a journal replay rebuilt (restart): those ids are spent."""

@@ -121,3 +121,37 @@ def test_order_manager_journals_before_sending_and_never_sends_an_id_twice() -> 
     late = OrderUpdate("E", OrderStatus.CANCELLED, T0)
     assert om.apply(late) is None and om.ignored == [late]  # a finished order never moves again
     assert om.orders["E"].status is OrderStatus.FILLED
+
+
+def test_a_new_session_forgets_finished_orders_but_keeps_working_ones() -> None:
+    clock = SimClock(T0)
+    broker = PaperBroker()
+    om = OrderManager(broker, clock)
+    for event in om.submit(req("E", Side.BUY, 1, OrderType.MARKET, Purpose.ENTRY), "t|P"):
+        om.apply(event)
+    for event in om.submit(req("S", Side.SELL, 1, OrderType.SL_M, trigger=1390.0), "t|P"):
+        om.apply(event)
+    for event in broker.on_tick(Tick("RELIANCE", T0, 1400.0)):
+        om.apply(event)
+    assert om.orders["E"].status is OrderStatus.FILLED and om.orders["S"].working
+    assert om.forget_finished(T0) == 0  # nothing finished before the session start
+    next_day = T0 + dt.timedelta(days=1)
+    assert om.forget_finished(next_day) == 1
+    assert set(om.orders) == {"S"} and set(om.traces) == {"S"}
+
+
+def test_resume_rebooks_working_orders_at_their_last_levels_without_placing_them_again() -> None:
+    from core.execution.orders import Order
+
+    broker = PaperBroker()
+    stop = Order(req("S", Side.SELL, 10, OrderType.SL_M, trigger=1395.0), OrderStatus.OPEN, broker_order_id="P1")
+    cut = Order(req("T", Side.SELL, 4, OrderType.LIMIT, limit=1420.0), OrderStatus.PARTIALLY_FILLED, filled_qty=1,
+                broker_order_id="P2")
+    unacked = Order(req("E2", Side.BUY, 5, OrderType.MARKET, Purpose.ENTRY, pid="Q"), OrderStatus.SUBMITTED)
+    done = Order(req("E", Side.BUY, 10, OrderType.MARKET, Purpose.ENTRY), OrderStatus.FILLED, filled_qty=10)
+    events = broker.resume([stop, cut, unacked, done], T0)
+    assert [(e.client_order_id, e.status) for e in events] == [("E2", OrderStatus.OPEN)]  # acknowledged now
+    assert {r.client_order_id for r in broker.working()} == {"S", "T", "E2"}
+    assert broker.resume([stop], T0) == [] and len(broker.working()) == 3  # never booked twice
+    out = broker.on_tick(Tick("RELIANCE", T0 + dt.timedelta(seconds=1), 1394.0))
+    assert sorted(fills(out)) == [("E2", 5, 1394.0), ("S", 10, 1394.0)]  # the stop in force at its level
