@@ -221,9 +221,15 @@ class Engine:
             for key, slot in self.slots.items():
                 slot.manager.day, slot.manager.trades_today = today, book.entries_today[key]
         self._apply_broker(self.broker.resume([o for o in orders if o.working], now))
+        for order in self.orders.working():  # the crash came between a position's close and these cancels
+            slot = self.slots.get((order.request.symbol, order.request.strategy))
+            held = slot is not None and slot.manager.position is not None and slot.position_id == order.request.position_id
+            if order.request.purpose is Purpose.EXIT and not held:
+                self._apply_broker(self.orders.cancel(order.client_order_id, "restart: its position is closed"))
         for slot in self.slots.values():
             if slot.manager.position is not None:
                 self._protect(slot)
+                self._resize_protection(slot)  # ... or between a scale-out and the cut of its stop and target
         if self.day is not None:
             self._schedule(self.day)
         positions = [self._restored_view(s) for s in self.slots.values() if s.manager.position is not None]
@@ -649,7 +655,7 @@ class Engine:
         assert pos is not None
         for coid in (slot.stop_coid, slot.target_coid):
             order = self.orders.orders.get(coid) if coid else None
-            if order is not None and order.working:
+            if order is not None and order.working and order.open_qty != pos.qty:
                 self._apply_broker(self.orders.modify(order.client_order_id, qty=pos.qty))
 
     # ------------------------------------------------------------------ commands

@@ -332,3 +332,65 @@ def test_the_order_rate_throttle_remembers_the_last_minute_across_a_restart(tmp_
     fresh, fresh_writer = start_engine(tmp_path / "fresh", start, arms, limits)  # without the journal: room
     fresh_writer.close()
     assert fresh.risk.rate.would_allow(now) is None
+
+
+def cut_after(home: Path, marker: bytes) -> int:
+    """Cut the journal just after the first record containing ``marker`` (a crash right there):
+    the rest of its file and every later day's file go. Returns how many records went."""
+    gone = 0
+    found = False
+    for path in journal_files(home, mode=MODE):
+        lines = path.read_bytes().splitlines(keepends=True)
+        if found:
+            gone += len(lines)
+            path.unlink()
+            continue
+        at = next((i for i, line in enumerate(lines) if marker in line), None)
+        if at is not None:
+            found = True
+            gone += len(lines) - at - 1
+            path.write_bytes(b"".join(lines[: at + 1]))
+    assert found
+    return gone
+
+
+def test_a_crash_between_a_fill_and_the_cuts_it_causes_leaves_no_stale_exit_order(tmp_path: Path) -> None:
+    """A scale-out filled (stop and target not yet cut), or the stop filled (target not yet cancelled):
+    the restart cuts or cancels them, so no exit can ever sell more than is held."""
+    series = demo_series(3)
+    events = list(ReplayFeed(series).events())
+    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    arms = [("DEMO_TREND", "ema_cross")]
+    whole = tmp_path / "whole"
+    uninterrupted(whole, events, start, arms)
+    every = records(whole)
+    scale_out = next(r for r in every if r.type == RecordType.FILL and r.payload.get("reason") == "partial")
+    pid = scale_out.payload["position_id"]
+    last_exit = [r for r in every if r.type == RecordType.FILL and r.payload["position_id"] == pid][-1]
+    for name, rec in (("scale-out", scale_out), ("last exit", last_exit)):
+        home = tmp_path / name
+        uninterrupted(home, events, start, arms)
+        assert cut_after(home, f'"fill_id":"{rec.payload["fill_id"]}"'.encode()) > 0
+        book, _ = latest_book(home, MODE)
+        resume_at = book.last_time
+        assert resume_at is not None
+        engine, writer = start_engine(home, start, arms)
+        with writer:
+            engine.restore(book, [e.bar for e in events if isinstance(e, BarClosed) and e.bar.end <= resume_at])
+        slot = engine.slots.get(("DEMO_TREND", "ema_cross"))
+        resting = [r for r in engine.broker.working("DEMO_TREND")  # type: ignore[attr-defined]
+                   if r.position_id == pid and r.purpose is Purpose.EXIT]
+        held = [p for p in book.open_positions if p.position_id == pid]
+        if name == "last exit":
+            assert held == [] and (slot is None or slot.manager.position is None) and resting == []
+            assert any(r.type == RecordType.ORDER_UPDATE and r.payload.get("message") == "restart: its position is closed"
+                       for r in records(home))
+            continue
+        assert slot is not None
+        pos = slot.manager.position
+        assert pos is not None and pos.qty == held[0].open_qty < held[0].qty
+        by_role = {r.client_order_id.rsplit("|", 1)[-1]: r for r in resting}
+        engine_orders = engine.orders.orders
+        for role in ("S", "T"):
+            assert engine_orders[by_role[role].client_order_id].open_qty == pos.qty, role
+        assert engine.broker._by_id[by_role["S"].client_order_id].qty == pos.qty  # type: ignore[attr-defined]
