@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -109,16 +110,22 @@ class RiskEngine:
         *,
         price: float,
         stop: float | None,
-        open_positions: int,
-        day_pnl: Decimal,
+        open_positions: int | Callable[[], int],
+        day_pnl: Decimal | Callable[[], Decimal],
     ) -> RiskDecision:
-        """Accept (and for an entry, block its margin) or refuse ``request``. Never raises."""
+        """Accept (and for an entry, block its margin) or refuse ``request``. Never raises.
+
+        ``open_positions`` and ``day_pnl`` may be given as zero-argument callables: they are then
+        called only when a rule needs them (the count for an entry, the P&L while a daily loss
+        limit is set), which spares the caller a pass over every position per order.
+        """
         now = self.clock.now()
         lock: StateChange | None = None
         try:
-            lock = self._drawdown_lock(rupees(day_pnl))
+            lock = self._drawdown_lock(day_pnl)
             if request.is_entry:
-                decision = self._check_entry(request, now, price, stop, open_positions, lock)
+                count = open_positions() if callable(open_positions) else open_positions
+                decision = self._check_entry(request, now, price, stop, count, lock)
             else:
                 decision = self._check_exit(request, now)
         except Exception as exc:  # a risk check must never take the engine loop down
@@ -198,9 +205,12 @@ class RiskEngine:
             return _no(CUTOFF, f"past the {at} cutoff: no new entries today, exits only")
         return None
 
-    def _drawdown_lock(self, day_pnl: Decimal) -> StateChange | None:
+    def _drawdown_lock(self, day_pnl: Decimal | Callable[[], Decimal]) -> StateChange | None:
         limit = self.limits.daily_loss_limit
-        if limit <= 0 or day_pnl > -limit or self._state is not TradingState.ACTIVE:
+        if limit <= 0 or self._state is not TradingState.ACTIVE:
+            return None
+        day_pnl = rupees(day_pnl() if callable(day_pnl) else day_pnl)
+        if day_pnl > -limit:
             return None
         why = f"day P&L {format_inr(day_pnl)} reached the daily loss limit {format_inr(-limit)}"
         return self.set_state(TradingState.REDUCING, why)

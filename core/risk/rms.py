@@ -145,6 +145,10 @@ class PaperRms:
         self._realised = ZERO
         self._blocks: dict[str, _Block] = {}
         self._positions: dict[str, _Position] = {}
+        # running sums of what is blocked and used (exact: paisa amounts), so an order's check does
+        # not pass over every block and position
+        self._blocked_total = ZERO
+        self._used_total = ZERO
         self._marks: dict[str, Decimal] = {}
 
     # -- margin ---------------------------------------------------------------------------------
@@ -189,12 +193,16 @@ class PaperRms:
         if required > available:
             return RmsDecision(False, required, available, insufficient_funds(required, available))
         self._blocks[client_order_id] = _Block(symbol.upper(), Side(side), qty, required)
+        self._blocked_total += required
         return RmsDecision(True, required, available - required)
 
     def release(self, client_order_id: str) -> Decimal:
         """Give back what an order still has blocked (cancel, reject, expiry); 0 if nothing."""
         blk = self._blocks.pop(client_order_id, None)
-        return blk.left if blk else ZERO
+        if blk is None:
+            return ZERO
+        self._blocked_total -= blk.left
+        return blk.left
 
     def on_fill(self, client_order_id: str, qty: int, price: float, position_key: str) -> Decimal:
         """An entry order filled ``qty`` at ``price``: move its margin, pro rata, to the position.
@@ -210,6 +218,7 @@ class PaperRms:
         target = blk.amount if blk.filled == blk.qty else to_paisa(blk.amount * blk.filled / blk.qty)
         moved = target - blk.moved
         blk.moved = target
+        self._blocked_total -= moved
         if blk.filled == blk.qty:
             del self._blocks[client_order_id]
         pos = self._positions.get(position_key)
@@ -221,6 +230,7 @@ class PaperRms:
         pos.avg = (pos.avg * pos.qty + p * qty) / (pos.qty + qty)
         pos.qty += qty
         pos.used += moved
+        self._used_total += moved
         return moved
 
     def on_exit(self, position_key: str, qty: int, realised_pnl: Decimal) -> Decimal:
@@ -235,9 +245,11 @@ class PaperRms:
             return ZERO
         if qty >= pos.qty:
             del self._positions[position_key]
+            self._used_total -= pos.used
             return pos.used
         freed = to_paisa(pos.used * qty / pos.qty)
         pos.used -= freed
+        self._used_total -= freed
         pos.qty -= qty
         return freed
 
@@ -246,7 +258,11 @@ class PaperRms:
         """A position held before a restart: its margin is in use again, priced as its entry order's
         was (``margin_price``, default the entry price); it is already held, so no headroom check."""
         used = self.requirement(symbol, side, qty, margin_price or entry_price).total
+        old = self._positions.get(position_key)
+        if old is not None:
+            self._used_total -= old.used
         self._positions[position_key] = _Position(symbol.upper(), Side(side).sign, qty, rupees(entry_price), used)
+        self._used_total += used
         return used
 
     def mark(self, symbol: str, price: float) -> None:
@@ -257,11 +273,11 @@ class PaperRms:
 
     @property
     def blocked(self) -> Decimal:
-        return sum((b.left for b in self._blocks.values()), ZERO)
+        return self._blocked_total
 
     @property
     def used(self) -> Decimal:
-        return sum((p.used for p in self._positions.values()), ZERO)
+        return self._used_total
 
     @property
     def realised(self) -> Decimal:

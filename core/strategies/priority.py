@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -62,16 +63,24 @@ def prioritise_one(
     _check_mode(mode)
     if mode == "all" or len(signals) < 2:
         return signals
-    names = rank_order(list(signals), order)
+    if not any(sig.long_entry or sig.short_entry for sig in signals.values()):
+        return dict(signals)  # no entry to arbitrate (most bars): every signal stands as it is
+    names = _rank_order_cached(tuple(signals), tuple(order))
     best_name, best_conf = None, -np.inf
     for name in names:
         sig = signals[name]
         if (sig.long_entry or sig.short_entry) and sig.confidence > best_conf:
             best_name, best_conf = name, sig.confidence
     return {
-        name: sig if name == best_name else replace(sig, long_entry=False, short_entry=False)
+        name: sig if name == best_name or not (sig.long_entry or sig.short_entry)
+        else Signal(False, False, sig.exit_long, sig.exit_short, sig.atr, sig.confidence)
         for name, sig in signals.items()
     }
+
+
+@lru_cache(maxsize=256)
+def _rank_order_cached(names: tuple[str, ...], order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(rank_order(names, order))
 
 
 def _check_mode(mode: str) -> None:
