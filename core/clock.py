@@ -77,6 +77,7 @@ class NseCalendar:
         self.first_year = int(max(2010, years.min()))
         self.last_year = int(years.max())
         self._years: dict[int, pd.DataFrame] = {}
+        self._sessions: dict[dt.date, Session | None] = {}  # the engine asks on every event: a dict, not pandas
 
     def _check_year(self, year: int) -> None:
         if not self.first_year <= year <= self.last_year:
@@ -113,11 +114,17 @@ class NseCalendar:
 
     def session(self, day: dt.date) -> Session | None:
         """The session on ``day``, or None when the NSE does not trade that day."""
+        try:
+            return self._sessions[day]
+        except KeyError:
+            pass
         table = self._year_table(day.year)
-        if day not in table.index:
-            return None
-        row = table.loc[day]
-        return Session(day, _ns_to_ist(int(row["open_ns"])), _ns_to_ist(int(row["close_ns"])))
+        found = None
+        if day in table.index:
+            row = table.loc[day]
+            found = Session(day, _ns_to_ist(int(row["open_ns"])), _ns_to_ist(int(row["close_ns"])))
+        self._sessions[day] = found
+        return found
 
     def is_trading_day(self, day: dt.date) -> bool:
         return day in self._year_table(day.year).index

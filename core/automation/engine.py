@@ -29,6 +29,7 @@ raised; its open position keeps its protective orders and the cutoff; the engine
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import queue
@@ -61,6 +62,7 @@ from core.strategies.priority import prioritise_one
 from core.trading.manager import Action, ExitReason, Pending, Position, TradeManager
 
 _REASONS = {r.label: r for r in ExitReason}
+_NEVER = dt.datetime(1970, 1, 1, tzinfo=IST)
 
 
 def _num(x: float) -> float | None:
@@ -109,6 +111,7 @@ class Engine:
         self.orders = OrderManager(broker, clock, record)
         self.builder = BarBuilder(clock) if build_bars else None
         self.slots: dict[tuple[str, str], Slot] = {}
+        self._by_symbol: dict[str, list[Slot]] = {}
         self.history: dict[str, deque[Bar]] = {}
         self.last_tick: dict[str, Tick] = {}
         self.alerts: list[Alert] = []
@@ -122,6 +125,10 @@ class Engine:
         self._armed_today: set[tuple[str, str]] = set()
         self._held: list[tuple[OrderRequest, str]] = []
         self._cutoff_done: dt.date | None = None
+        self._sim = isinstance(clock, SimClock)
+        self._today = (_NEVER, _NEVER)  # the IST calendar day of the last event: [start, end)
+        self._cutoff_of: tuple[dt.date | None, dt.datetime | None] = (None, None)  # the day's cutoff, looked up once
+        self._holding: set[tuple[str, str]] = set()  # slots with an open position
 
     # ------------------------------------------------------------------ entry points
 
@@ -167,6 +174,9 @@ class Engine:
             self._throttle.offer(self.snapshot, force=True)
 
     def drain_commands(self) -> None:
+        inbox = self._inbox
+        if inbox.empty():
+            return
         while True:
             try:
                 command = self._inbox.get_nowait()
@@ -283,6 +293,7 @@ class Engine:
         tm.position = pos
         slot.begin_entry(pid, decided, entry_coid)
         slot.hold()
+        self._holding.add(slot.key)
         slot.trace_id = held.trace_id or slot.trace_id
         slot.clear_entry()
         slot.exits = max(spent_roles(book.orders(), pid, "X"), default=0)
@@ -309,17 +320,23 @@ class Engine:
     # ------------------------------------------------------------------ time
 
     def _advance(self, when: dt.datetime) -> None:
-        if isinstance(self.clock, SimClock) and when > self.clock.now():
-            self.clock.set(when)
-        now = self.clock.now()
-        day = now.astimezone(IST).date()
-        if day != self.day and self.clock.session(now) is not None:
-            self._new_day(day)
+        clock = self.clock
+        if self._sim and when > clock.now():
+            clock.set(when)
+        now = clock.now()
+        if not self._today[0] <= now < self._today[1]:  # a new calendar day (IST): is it a session?
+            day = now.astimezone(IST).date()
+            start = dt.datetime.combine(day, dt.time(0), IST)
+            self._today = (start, start + dt.timedelta(days=1))
+            if day != self.day and clock.session(now) is not None:
+                self._new_day(day)
         if self._held:
             self._send_held()
         while self._timers and self._timers[0].time <= now:
             self._fire(self._timers.pop(0))
-        cutoff = self.clock.cutoff_at(self.day) if self.day is not None else None
+        if self._cutoff_of[0] != self.day:
+            self._cutoff_of = (self.day, self.clock.cutoff_at(self.day) if self.day is not None else None)
+        cutoff = self._cutoff_of[1]
         if cutoff is not None and now >= cutoff and self._cutoff_done != self.day:
             self._fire(Timer("cutoff", cutoff))  # the watchdog: a late or lost timer changes nothing
         if self.builder is not None:
@@ -356,6 +373,16 @@ class Engine:
                 timers.append(Timer("slot_cutoff", own, slot.key))
         self._timers = sorted(timers, key=lambda t: t.time)
 
+    def _schedule_slot(self, slot: Slot, day: dt.date) -> None:
+        """A strategy's own earlier cutoff, as a timer (once; not when it has passed)."""
+        cutoff = self.clock.cutoff_at(day)
+        own = self._slot_cutoff(slot, day)
+        if cutoff is None or own >= cutoff or own <= self.clock.now():
+            return
+        timer = Timer("slot_cutoff", own, slot.key)
+        if timer not in self._timers:
+            bisect.insort(self._timers, timer, key=lambda t: t.time)
+
     @staticmethod
     def _slot_cutoff(slot: Slot, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, slot.strategy.trade.cutoff, tzinfo=IST)
@@ -378,7 +405,7 @@ class Engine:
     def _on_bar(self, bar: Bar) -> None:
         self._apply_broker(self.broker.on_bar_close(bar))
         self.history.setdefault(bar.symbol, deque(maxlen=HISTORY_BARS)).append(bar)
-        slots = [s for s in self.slots.values() if s.symbol == bar.symbol]
+        slots = self._by_symbol.get(bar.symbol, ())
         for slot in slots:
             if slot.manager.day != bar.start.date():
                 slot.manager.day = bar.start.date()
@@ -399,7 +426,7 @@ class Engine:
                 self._decide(slot, signal, bar)
 
     def _on_session_end(self, event: SessionEnd) -> None:
-        for slot in [s for s in self.slots.values() if s.symbol == event.symbol]:
+        for slot in list(self._by_symbol.get(event.symbol, ())):
             self._cancel_entry(slot, "the session's data ended")
             if slot.manager.position is not None:
                 self._exit(slot, "session_end")
@@ -447,8 +474,8 @@ class Engine:
         if request.client_order_id in self.orders.orders:  # decided before a restart: never sent twice
             return
         stop = None if probe.stop != probe.stop else probe.stop
-        decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions(),
-                                   day_pnl=self._day_pnl())
+        decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions,
+                                   day_pnl=self._day_pnl)
         trace = f"t|{pid}"
         self._write(RecordType.RISK_CHECK, {"client_order_id": request.client_order_id, "accepted": decision.accepted,
                                             "code": decision.code, "reason": decision.reason}, trace)
@@ -484,7 +511,7 @@ class Engine:
         """Send an exit order through the throttle; held back (and retried) when over the rate."""
         last = self.last_tick.get(request.symbol)
         decision = self.risk.check(request, price=last.price if last else 0.0, stop=None,
-                                   open_positions=self._open_positions(), day_pnl=self._day_pnl())
+                                   open_positions=self._open_positions, day_pnl=self._day_pnl)
         if decision.transition is not None:
             self._note_state_change(decision.transition.why)
         if not decision.accepted:
@@ -575,6 +602,7 @@ class Engine:
         tm.position = pos
         tm.trades_today += 1
         slot.hold()
+        self._holding.add(slot.key)
         order = self.orders.orders[request.client_order_id]
         if not order.working:
             slot.clear_entry()
@@ -599,6 +627,7 @@ class Engine:
                 if order.working:
                     self._apply_broker(self.orders.cancel(order.client_order_id, "its position is closed"))
             slot.clear_position()
+            self._holding.discard(slot.key)
 
     # ------------------------------------------------------------------ protective orders
 
@@ -699,7 +728,7 @@ class Engine:
         slot.armed, slot.armed_at, slot.failed = True, self.clock.now(), ""
         self._armed_today.add(key)
         if self.day is not None:
-            self._schedule(self.day)
+            self._schedule_slot(slot, self.day)
         return check
 
     def _new_slot(self, symbol: str, strategy_name: str) -> Slot:
@@ -709,6 +738,7 @@ class Engine:
         for bar in self.history.get(symbol, ()):  # warm the indicators on what the feed already showed
             self._update_stream(slot, bar)
         self.slots[(symbol, strategy_name)] = slot
+        self._by_symbol.setdefault(symbol, []).append(slot)
         return slot
 
     def _reference_price(self, symbol: str) -> float | None:
@@ -823,11 +853,11 @@ class Engine:
             self._record(rtype, payload, trace)
 
     def _open_positions(self) -> int:
-        return sum(1 for s in self.slots.values() if s.manager.position is not None)
+        return len(self._holding)
 
     def _day_pnl(self) -> Decimal:
         unrealised = Decimal(0)
-        for slot in self.slots.values():
+        for slot in (self.slots[key] for key in self._holding):
             pos = slot.manager.position
             tick = self.last_tick.get(slot.symbol)
             if pos is not None and tick is not None:

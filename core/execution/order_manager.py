@@ -73,6 +73,7 @@ class OrderManager:
         self.ack_timeout = ack_timeout
         self.orders: dict[str, Order] = {}
         self.traces: dict[str, str] = {}
+        self._by_position: dict[str, list[Order]] = {}
         self.ignored: list[OrderUpdate] = []  # updates that arrived for finished orders
 
     # ------------------------------------------------------------------ requests
@@ -84,7 +85,7 @@ class OrderManager:
             raise OrderError(f"order {coid} was already sent; a restart never sends an order twice", where=coid)
         now = self.clock.now()
         order = Order(request, created_at=now, updated_at=now)
-        self.orders[coid] = order
+        self._add(order)
         self.traces[coid] = trace_id
         self._journal(RecordType.ORDER_INTENT, {**intent_payload(request), **(extra or {})}, trace_id)
         order.status = OrderStatus.SUBMITTED
@@ -181,7 +182,7 @@ class OrderManager:
         return [o for o in self.orders.values() if o.working and (symbol is None or o.request.symbol == symbol)]
 
     def of_position(self, position_id: str) -> list[Order]:
-        return [o for o in self.orders.values() if o.request.position_id == position_id]
+        return list(self._by_position.get(position_id, ()))
 
     def forget_finished(self, before: dt.datetime) -> int:
         """Drop finished orders last updated before ``before`` (a past session's): memory stays flat
@@ -189,18 +190,29 @@ class OrderManager:
         gone = [coid for coid, o in self.orders.items()
                 if not o.working and o.updated_at is not None and o.updated_at < before]
         for coid in gone:
-            del self.orders[coid]
+            order = self.orders.pop(coid)
             self.traces.pop(coid, None)
+            siblings = self._by_position.get(order.request.position_id, [])
+            siblings.remove(order)
+            if not siblings:
+                self._by_position.pop(order.request.position_id, None)
         del self.ignored[:-IGNORED_KEPT]
         return len(gone)
 
     def restore(self, orders: Iterable[Order], traces: Mapping[str, str]) -> None:
         """Take back the book a journal replay rebuilt (restart): those ids are spent."""
         for order in orders:
-            self.orders[order.client_order_id] = order
+            self._add(order)
         self.traces.update(traces)
 
     # ------------------------------------------------------------------ helpers
+
+    def _add(self, order: Order) -> None:
+        old = self.orders.get(order.client_order_id)
+        if old is not None:
+            self._by_position[old.request.position_id].remove(old)
+        self.orders[order.client_order_id] = order
+        self._by_position.setdefault(order.request.position_id, []).append(order)
 
     def _working(self, coid: str) -> Order:
         order = self.orders.get(coid)

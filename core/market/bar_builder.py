@@ -63,6 +63,18 @@ class BarBuilder:
         """Add ``tick``; returns the symbol's earlier bar if this tick is the first of a later bin."""
         when = _checked_time(tick)
         symbol = tick.symbol
+        forming = self._forming.get(symbol)
+        if forming is not None and forming.start <= when < forming.closes_at and (
+            self._now is None or forming.closes_at > self._now
+        ):  # the common case: one more tick of the bar being built
+            price = float(tick.price)
+            if price > forming.high:
+                forming.high = price
+            elif price < forming.low:
+                forming.low = price
+            forming.close = price
+            forming.volume += float(tick.volume)
+            return []
         session = self._session(when.date())
         if session is None or not session.open <= when < session.close:
             self.outside_ticks[symbol] += 1
@@ -133,6 +145,10 @@ class BarBuilder:
 def _checked_time(tick: Tick) -> dt.datetime:
     """The tick's time in IST, after checking the tick can be traded on (else DataError)."""
     t = tick.time
+    price, volume = tick.price, tick.volume
+    if (type(t) is dt.datetime and t.tzinfo is IST and type(price) is float and 0.0 < price < _INF
+            and type(volume) in _NUMBERS and 0 <= volume < _INF):
+        return t  # the common case, checked without conversions (NaN fails the comparisons)
     where = f"tick {tick.symbol} at {t}"
     if not isinstance(t, dt.datetime) or t.utcoffset() is None:
         raise DataError("tick time has no timezone", where=where)
@@ -147,3 +163,7 @@ def _checked_time(tick: Tick) -> dt.datetime:
     if not math.isfinite(volume) or volume < 0:
         raise DataError(f"volume {tick.volume!r} is not a non-negative finite number", where=where)
     return t.astimezone(IST)
+
+
+_INF = math.inf
+_NUMBERS = (float, int)

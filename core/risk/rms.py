@@ -149,7 +149,7 @@ class PaperRms:
         # not pass over every block and position
         self._blocked_total = ZERO
         self._used_total = ZERO
-        self._marks: dict[str, Decimal] = {}
+        self._marks: dict[str, float] = {}  # marked on every tick: made Decimal only when read
 
     # -- margin ---------------------------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class PaperRms:
             return MarginRequirement("span", span=to_paisa(scan), exposure=to_paisa(p * n * params.exposure))
         if side is Side.BUY:
             return MarginRequirement("premium", option_premium=to_paisa(p * n))
-        underlying = self._marks.get(root)
+        underlying = self._mark(root)
         if underlying is None:
             raise RiskRejected(f"no price for {root}, the underlying of {inst.symbol}", where=inst.symbol)
         scan = option_scan_loss(
@@ -267,7 +267,11 @@ class PaperRms:
 
     def mark(self, symbol: str, price: float) -> None:
         """The latest price of ``symbol`` (positions' unrealised P&L, options' underlying)."""
-        self._marks[symbol.upper()] = rupees(price)
+        self._marks[symbol.upper()] = price
+
+    def _mark(self, symbol: str) -> Decimal | None:
+        price = self._marks.get(symbol)
+        return None if price is None else rupees(price)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -287,7 +291,7 @@ class PaperRms:
     def unrealised(self) -> Decimal:
         total = Decimal(0)
         for pos in self._positions.values():
-            last = self._marks.get(pos.symbol)
+            last = self._mark(pos.symbol)
             if last is not None:
                 total += (last - pos.avg) * pos.qty * pos.sign
         return to_paisa(total)
