@@ -150,6 +150,11 @@ class PaperRms:
         self._blocked_total = ZERO
         self._used_total = ZERO
         self._marks: dict[str, float] = {}  # marked on every tick: made Decimal only when read
+        # unrealised P&L kept up to date per symbol (a check must not pass over every position):
+        # symbol -> (net quantity, cost = sum of avg x qty x sign) and its mark-to-market
+        self._exposure: dict[str, tuple[Decimal, Decimal]] = {}
+        self._mtm: dict[str, Decimal] = {}
+        self._mtm_total = ZERO
 
     # -- margin ---------------------------------------------------------------------------------
 
@@ -231,6 +236,7 @@ class PaperRms:
         pos.qty += qty
         pos.used += moved
         self._used_total += moved
+        self._revalue(pos.symbol)
         return moved
 
     def on_exit(self, position_key: str, qty: int, realised_pnl: Decimal) -> Decimal:
@@ -246,11 +252,13 @@ class PaperRms:
         if qty >= pos.qty:
             del self._positions[position_key]
             self._used_total -= pos.used
+            self._revalue(pos.symbol)
             return pos.used
         freed = to_paisa(pos.used * qty / pos.qty)
         pos.used -= freed
         self._used_total -= freed
         pos.qty -= qty
+        self._revalue(pos.symbol)
         return freed
 
     def adopt(self, position_key: str, symbol: str, side: Side | str, qty: int, entry_price: float,
@@ -263,11 +271,33 @@ class PaperRms:
             self._used_total -= old.used
         self._positions[position_key] = _Position(symbol.upper(), Side(side).sign, qty, rupees(entry_price), used)
         self._used_total += used
+        self._revalue(symbol.upper())
         return used
 
     def mark(self, symbol: str, price: float) -> None:
         """The latest price of ``symbol`` (positions' unrealised P&L, options' underlying)."""
-        self._marks[symbol.upper()] = price
+        symbol = symbol.upper()
+        self._marks[symbol] = price
+        if symbol in self._exposure:
+            self._remark(symbol)
+
+    def _revalue(self, symbol: str) -> None:
+        """A position of ``symbol`` changed: its net quantity and cost again, then its mark-to-market."""
+        held = [p for p in self._positions.values() if p.symbol == symbol]
+        if held:
+            self._exposure[symbol] = (sum((Decimal(p.qty * p.sign) for p in held), ZERO),
+                                      sum((p.avg * p.qty * p.sign for p in held), ZERO))
+        else:
+            self._exposure.pop(symbol, None)
+        self._remark(symbol)
+
+    def _remark(self, symbol: str) -> None:
+        exposure = self._exposure.get(symbol)
+        last = self._mark(symbol)
+        mtm = last * exposure[0] - exposure[1] if exposure is not None and last is not None else ZERO
+        self._mtm_total += mtm - self._mtm.pop(symbol, ZERO)
+        if exposure is not None:
+            self._mtm[symbol] = mtm
 
     def _mark(self, symbol: str) -> Decimal | None:
         price = self._marks.get(symbol)
@@ -289,12 +319,7 @@ class PaperRms:
 
     @property
     def unrealised(self) -> Decimal:
-        total = Decimal(0)
-        for pos in self._positions.values():
-            last = self._mark(pos.symbol)
-            if last is not None:
-                total += (last - pos.avg) * pos.qty * pos.sign
-        return to_paisa(total)
+        return to_paisa(self._mtm_total)
 
     @property
     def cash(self) -> Decimal:

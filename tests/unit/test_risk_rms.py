@@ -226,3 +226,37 @@ def test_utilisation_is_margin_over_funds() -> None:
 def test_a_fill_for_an_order_never_blocked_is_an_error() -> None:
     with pytest.raises(ValueError, match="no margin blocked"):
         rms().on_fill("ghost", 1, 100.0, "p1")
+
+
+def test_unrealised_kept_per_symbol_equals_the_sum_over_every_position_at_every_mark() -> None:
+    import random
+
+    from core.risk.rms import to_paisa
+
+    rng = random.Random(7)
+    account = PaperRms(Decimal("100000000"), default_master())
+    symbols = ["RELIANCE", "INFY", "TCS"]
+    prices = {s: 1000.0 for s in symbols}
+    held: dict[str, tuple[str, int]] = {}  # key -> symbol, sign
+    for step in range(600):
+        symbol = rng.choice(symbols)
+        prices[symbol] = round(max(1.0, prices[symbol] + rng.choice([-1, 1]) * rng.randint(0, 40) * 0.05), 2)
+        account.mark(symbol, prices[symbol])
+        action = rng.random()
+        if action < 0.2:
+            key, side, qty = f"E{step}", rng.choice(["BUY", "SELL"]), rng.randint(1, 50)
+            assert account.block(key, symbol, side, qty, prices[symbol]).accepted
+            for part in (qty // 2, qty - qty // 2):
+                if part:
+                    account.on_fill(key, part, round(prices[symbol] + rng.randint(-3, 3) * 0.05, 2), key)
+            held[key] = (symbol, 1 if side == "BUY" else -1)
+        elif action < 0.35 and held:
+            key = rng.choice(sorted(held))
+            pos = account._positions[key]
+            account.on_exit(key, rng.randint(1, pos.qty), Decimal("0"))
+            if key not in account._positions:
+                del held[key]
+        direct = sum(((Decimal(repr(prices[p.symbol])) - p.avg) * p.qty * p.sign
+                      for p in account._positions.values()), Decimal(0))
+        assert account.unrealised == to_paisa(direct), step
+    assert held, "the walk should leave positions open"
