@@ -33,7 +33,6 @@ import bisect
 import datetime as dt
 import math
 import queue
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -54,6 +53,7 @@ from core.journal.replay import PositionState
 from core.market.bar_builder import BarBuilder
 from core.market.bars import Bar
 from core.market.events import BarClosed, SessionEnd, Tick
+from core.market.history import BarHistory
 from core.market.instruments import InstrumentMaster, default_master
 from core.risk.engine import RiskEngine
 from core.risk.state import TradingState
@@ -112,7 +112,7 @@ class Engine:
         self.builder = BarBuilder(clock) if build_bars else None
         self.slots: dict[tuple[str, str], Slot] = {}
         self._by_symbol: dict[str, list[Slot]] = {}
-        self.history: dict[str, deque[Bar]] = {}
+        self.history: dict[str, BarHistory] = {}
         self.last_tick: dict[str, Tick] = {}
         self.alerts: list[Alert] = []
         self.standing_arms: list[tuple[str, str]] = []  # re-armed at each session's first tick
@@ -198,7 +198,7 @@ class Engine:
         orders a crash kept from being sent go out now, and nothing already sent is sent again.
         """
         for bar in warmup:
-            self.history.setdefault(bar.symbol, deque(maxlen=HISTORY_BARS)).append(bar)
+            self._remember(bar)
             self.risk.rms.mark(bar.symbol, bar.close)
         if isinstance(self.clock, SimClock) and book.last_time is not None and book.last_time > self.clock.now():
             self.clock.set(book.last_time)
@@ -404,7 +404,7 @@ class Engine:
 
     def _on_bar(self, bar: Bar) -> None:
         self._apply_broker(self.broker.on_bar_close(bar))
-        self.history.setdefault(bar.symbol, deque(maxlen=HISTORY_BARS)).append(bar)
+        self._remember(bar)
         slots = self._by_symbol.get(bar.symbol, ())
         for slot in slots:
             if slot.manager.day != bar.start.date():
@@ -741,11 +741,18 @@ class Engine:
         self._by_symbol.setdefault(symbol, []).append(slot)
         return slot
 
+    def _remember(self, bar: Bar) -> None:
+        history = self.history.get(bar.symbol)
+        if history is None:
+            history = self.history[bar.symbol] = BarHistory(bar.symbol, HISTORY_BARS, bar.minutes)
+        history.append(bar)
+
     def _reference_price(self, symbol: str) -> float | None:
         if symbol in self.last_tick:
             return self.last_tick[symbol].price
         bars = self.history.get(symbol)
-        return bars[-1].close if bars else None
+        last = bars.last() if bars is not None else None
+        return last.close if last is not None else None
 
     def _disarm(self, symbol: str, strategy: str, reason: str) -> None:
         slot = self.slots.get((symbol, strategy))
