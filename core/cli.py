@@ -200,6 +200,7 @@ def _speed(text: str) -> float | None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from core.automation.gc_tuning import steady_gc
     from core.automation.replay import parse_arms, run_replay
     from core.risk.limits import RiskLimits
 
@@ -216,7 +217,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"{missing[0]} is armed but no --data file has it", where="--arm")
     result = run_replay(data.series, strategies, arms, costs=args.costs, capital=args.capital,
-                        priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger)
+                        priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger,
+                        on_engine=lambda _engine: steady_gc())
     notes = [f"journal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)"]
     if result.engine.refusals or result.engine.alerts:
         notes.append(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")
