@@ -390,7 +390,8 @@ class Engine:
     # ------------------------------------------------------------------ market events
 
     def _on_tick(self, tick: Tick) -> None:
-        first_today = (prev := self.last_tick.get(tick.symbol)) is None or prev.time.date() != tick.time.date()
+        prev = self.last_tick.get(tick.symbol)
+        first_today = prev is None or prev.time < self._today[0]  # _advance set today's bounds (IST)
         self.last_tick[tick.symbol] = tick
         self.risk.rms.mark(tick.symbol, tick.price)
         self._apply_broker(self.broker.on_tick(tick))

@@ -184,6 +184,9 @@ class PaperBroker:
                 events += self._fill(resting, price, tick.time, budget)
         if tick.synthetic and not tick.bar_open:
             return events  # inside a replayed bar: decided at its close, conservatively
+        price = tick.price
+        if not any(_reached(r, price) for r in book):
+            return events  # most ticks: no stop or limit of this symbol is touched
         gap = tick.bar_open
         for group in self._groups(symbol, tick.time):
             events += self._cross(group, tick.price, tick.time, gap, budget)
@@ -336,6 +339,15 @@ class PaperBroker:
                 return (f"Your order price is lower than the current lower circuit limit of {low:.2f}. "
                         "Place an order within the daily range.")
         return ""
+
+
+def _reached(resting: _Resting, price: float) -> bool:
+    """Could ``price`` fill (or trigger) this resting price order? Market orders are not asked."""
+    if resting.is_stop:
+        return _through(price, resting.trigger, resting.buy, stop=True)
+    if resting.is_limit:
+        return _through(price, resting.limit, resting.buy, stop=False)
+    return False
 
 
 def _through(price: float, level: float | None, buy: bool, *, stop: bool) -> bool:
