@@ -155,7 +155,6 @@ class PaperRms:
         self._exposure: dict[str, tuple[Decimal, Decimal]] = {}
         self._mtm: dict[str, Decimal] = {}
         self._mtm_total = ZERO
-        self._stale: set[str] = set()  # held symbols marked since their mark-to-market was taken
 
     # -- margin ---------------------------------------------------------------------------------
 
@@ -280,7 +279,7 @@ class PaperRms:
         symbol = symbol.upper()
         self._marks[symbol] = price
         if symbol in self._exposure:
-            self._stale.add(symbol)  # revalued when read: marks arrive far more often than checks
+            self._remark(symbol)
 
     def _revalue(self, symbol: str) -> None:
         """A position of ``symbol`` changed: its net quantity and cost again, then its mark-to-market."""
@@ -293,7 +292,6 @@ class PaperRms:
         self._remark(symbol)
 
     def _remark(self, symbol: str) -> None:
-        self._stale.discard(symbol)
         exposure = self._exposure.get(symbol)
         last = self._mark(symbol)
         mtm = last * exposure[0] - exposure[1] if exposure is not None and last is not None else ZERO
@@ -321,8 +319,6 @@ class PaperRms:
 
     @property
     def unrealised(self) -> Decimal:
-        while self._stale:
-            self._remark(self._stale.pop())
         return to_paisa(self._mtm_total)
 
     @property
