@@ -48,6 +48,12 @@ def demo_series(sessions: int = 3, seed: int = 31) -> list[BarSeries]:
     return [BarSeries("DEMO_TREND", s.frame, 1, s.source)]
 
 
+def replay_events(sessions: int = 3) -> tuple[list[Any], dt.datetime]:
+    """The demo day's replay events, and a start a minute before the first bar."""
+    series = demo_series(sessions)
+    return list(ReplayFeed(series).events()), series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+
+
 def strategies() -> dict[str, Strategy]:
     return {"ema_cross": create("ema_cross", **EVERYTHING_ON),
             "range_breakout": create("range_breakout", stop="15pts", trail="10pts", qty="3", partial="1r:50%")}
@@ -119,9 +125,7 @@ def probe(start: dt.datetime, arms: Sequence[tuple[str, str]]) -> Engine:
 
 
 def test_a_restart_between_events_gives_the_same_trades_as_no_restart(tmp_path: Path) -> None:
-    series = demo_series(3)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(3)
     arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
     expected = uninterrupted(tmp_path / "whole", events, start, arms)
     assert len(expected) > 10
@@ -148,9 +152,7 @@ def test_a_restart_between_events_gives_the_same_trades_as_no_restart(tmp_path: 
 
 
 def test_restart_takes_back_positions_stops_and_arms(tmp_path: Path) -> None:
-    series = demo_series(3)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(3)
     arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
     looking = probe(start, arms)
     k = None
@@ -192,9 +194,7 @@ def test_restart_takes_back_positions_stops_and_arms(tmp_path: Path) -> None:
 
 
 def test_a_kill_survives_a_restart(tmp_path: Path) -> None:
-    series = demo_series(2)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(2)
     arms = [("DEMO_TREND", "ema_cross")]
     home = tmp_path / "j"
     first, writer = start_engine(home, start, arms)
@@ -229,9 +229,7 @@ def test_a_kill_survives_a_restart(tmp_path: Path) -> None:
 
 def test_protection_a_crash_kept_from_the_broker_goes_out_on_restart(tmp_path: Path) -> None:
     """The entry fill is journaled, the process dies before the stop's intent: the restart sends it."""
-    series = demo_series(3)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(3)
     arms = [("DEMO_TREND", "ema_cross")]
     home = tmp_path / "j"
     first, writer = start_engine(home, start, arms)
@@ -265,9 +263,7 @@ def test_protection_a_crash_kept_from_the_broker_goes_out_on_restart(tmp_path: P
 
 
 def test_the_daily_loss_lock_holds_past_the_cutoff_and_a_restart_until_a_human_lifts_it(tmp_path: Path) -> None:
-    series = demo_series(3)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(3)
     arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
     limits = RiskLimits.from_mapping({"daily_loss_limit": "1"})  # the first losing rupee locks the day
     home = tmp_path / "j"
@@ -307,9 +303,7 @@ def test_the_daily_loss_lock_holds_past_the_cutoff_and_a_restart_until_a_human_l
 
 
 def test_the_order_rate_throttle_remembers_the_last_minute_across_a_restart(tmp_path: Path) -> None:
-    series = demo_series(2)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(2)
     arms = [("DEMO_TREND", "ema_cross"), ("DEMO_TREND", "range_breakout")]
     home = tmp_path / "j"
     first, writer = start_engine(home, start, arms)
@@ -357,9 +351,7 @@ def cut_after(home: Path, marker: bytes) -> int:
 def test_a_crash_between_a_fill_and_the_cuts_it_causes_leaves_no_stale_exit_order(tmp_path: Path) -> None:
     """A scale-out filled (stop and target not yet cut), or the stop filled (target not yet cancelled):
     the restart cuts or cancels them, so no exit can ever sell more than is held."""
-    series = demo_series(3)
-    events = list(ReplayFeed(series).events())
-    start = series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
+    events, start = replay_events(3)
     arms = [("DEMO_TREND", "ema_cross")]
     whole = tmp_path / "whole"
     uninterrupted(whole, events, start, arms)
