@@ -245,6 +245,12 @@ class MarketClock(ABC):
         return at.astimezone(IST)
 
 
+def machine_now() -> dt.datetime:
+    """The machine's own clock, in IST. Not the market's time: only for translating a market
+    instant into the frame of a library that waits on the machine's clock (APScheduler)."""
+    return dt.datetime.now(IST)
+
+
 class LiveClock(MarketClock):
     """The wall clock, read in Asia/Kolkata whatever the machine's own timezone is."""
 

@@ -48,7 +48,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.automation.events import Timer
-from core.clock import IST, LiveClock, MarketClock, SimClock
+from core.clock import IST, LiveClock, MarketClock, SimClock, machine_now
 from core.errors import CalendarError, ConfigError
 
 CUTOFF_JOB = "atw-cutoff"
@@ -185,7 +185,7 @@ class CutoffScheduler:
         upcoming = self._next_cutoff_after(now)
         self._next = upcoming
         left = upcoming - self.clock.now()  # read before the machine: errs late by microseconds
-        run_at = _machine_now() + left
+        run_at = machine_now() + left
         job = self.scheduler.get_job(CUTOFF_JOB)
         if job is not None and job.next_run_time is not None and job.args == (upcoming,) \
                 and abs(job.next_run_time - run_at) <= _REPLAN_SLACK:
@@ -202,11 +202,6 @@ class CutoffScheduler:
             day += dt.timedelta(days=1)
         raise CalendarError(f"no trading day within {LOOKAHEAD_DAYS} days of {now:%Y-%m-%d}",
                             where="cutoff scheduler")
-
-
-def _machine_now() -> dt.datetime:
-    """The machine's clock, in IST: the frame APScheduler waits in (not the market's time)."""
-    return dt.datetime.now(IST)
 
 
 __all__ = ["CUTOFF_JOB", "RECHECK_JOB", "CutoffScheduler"]
