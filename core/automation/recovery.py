@@ -115,7 +115,9 @@ def _order(state: OrderState) -> Order:
         OrderType(p["order_type"]), Purpose(p["purpose"]), p["position_id"],
         limit_price=_price(state.limit_price), trigger_price=_price(state.trigger_price), reason=p.get("reason", ""),
     )
-    return Order(request, OrderStatus(state.status), state.filled_qty, state.avg_price, state.broker_order_id)
+    sent = parse_utc(state.sent_at) if state.sent_at else None  # (a new session forgets it once finished)
+    return Order(request, OrderStatus(state.status), state.filled_qty, state.avg_price, state.broker_order_id,
+                 created_at=sent, updated_at=sent)
 
 
 # -- the fold, one handler per record type -----------------------------------------------------
