@@ -77,11 +77,11 @@ def main() -> int:
         print("done", flush=True)
         return 0
     book, _ = latest_book(home, MODE)  # read before the writer opens (it may cut a torn tail: same records)
-    assert book.last_time is not None, "nothing journaled before the kill"
-    clock = SimClock(book.last_time)
+    resume = book.last_time or start  # nothing journaled before the kill: a fresh start
+    clock = SimClock(resume)
     with JournalWriter(clock, MODE, home=home) as writer:
         running = engine(clock, writer)
-        warm, rest = resume_split(bars, book.last_time)
+        warm, rest = resume_split(bars, resume)
         running.restore(book, warm)
         running.run(ReplayFeed(rest).events())
         running.finish()

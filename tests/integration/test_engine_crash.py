@@ -34,14 +34,21 @@ PACE_US = "250"
 ROUNDS = 3
 
 
-def run_child(home: Path, phase: str, kill_after: float | None = None) -> subprocess.CompletedProcess[str] | None:
+def run_child(home: Path, phase: str, kill_at: tuple[int, float] | None = None) -> subprocess.CompletedProcess[str] | None:
+    """Run a phase to its end, or (``kill_at`` = (progress line, extra seconds)) kill it mid-session:
+    after it reported that many hundred events handled, plus a moment, so the kill lands in the
+    session however fast or slow this machine is (a cold numba cache takes seconds at first)."""
     cmd = [sys.executable, str(CHILD), str(home), phase, PACE_US]
-    if kill_after is None:
+    if kill_at is None:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"  # the journal is open: the kill lands in the session
-    time.sleep(kill_after)
+    assert proc.stdout.readline().strip() == "ready"
+    lines, extra = kill_at
+    for _ in range(lines):
+        line = proc.stdout.readline()
+        assert line.startswith("progress"), f"the child stopped early: {line!r}"
+    time.sleep(extra)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     return None
@@ -56,7 +63,7 @@ def test_sigkill_mid_session_then_restart(tmp_path: Path) -> None:
     positions_taken_back = 0
     for round_no in range(ROUNDS):
         home = tmp_path / f"round{round_no}"
-        run_child(home, "start", kill_after=rng.uniform(0.5, 2.5))
+        run_child(home, "start", kill_at=(rng.randint(5, 70), rng.uniform(0.0, 0.05)))
         before = records(home)
         done = run_child(home, "restart")
         assert done is not None and done.returncode == 0, done.stderr if done else ""
