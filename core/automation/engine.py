@@ -161,8 +161,12 @@ class Engine:
         else:
             self._command(event)
         self._flatten_if_due()
+        self.publish()
+
+    def publish(self, *, force: bool = False) -> None:
+        """Offer a snapshot to the subscriber (at most ``snapshot_hz`` a second unless forced)."""
         if self._throttle is not None:
-            self._throttle.offer(self.snapshot)
+            self._throttle.offer(self.snapshot, force=force)
 
     def finish(self) -> None:
         """The feed is over: close the day's session in the journal (and publish a last snapshot)."""
@@ -170,8 +174,7 @@ class Engine:
         if self.day is not None:
             self._write(RecordType.SESSION_END, {"day": self.day.isoformat()}, "")
             self.day = None
-        if self._throttle is not None:
-            self._throttle.offer(self.snapshot, force=True)
+        self.publish(force=True)
 
     def drain_commands(self) -> None:
         inbox = self._inbox

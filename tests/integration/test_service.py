@@ -1,0 +1,79 @@
+"""AutomationService: the engine on a QThread, commands in, snapshots out through Qt signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from app.service import AutomationService, Hosted
+from core.automation.engine import Engine
+from core.automation.events import Arm, Kill
+from core.automation.snapshot import Snapshot
+from core.clock import SimClock
+from core.execution.paper import PaperBroker
+from core.journal.writer import JournalWriter
+from core.market.bars import BarSeries
+from core.market.feed import ReplayFeed
+from core.market.instruments import default_master
+from core.risk.engine import RiskEngine
+from core.risk.limits import RiskLimits
+from core.risk.rms import PaperRms
+from core.strategies import create
+from tests.conftest import synthetic
+
+
+def builder(home: Path, built_on: list[threading.Thread]) -> Callable[[Callable[[Snapshot], None]], Hosted]:
+    """A replay-paper engine over two demo sessions, built on whichever thread calls it."""
+
+    def build(publish: Callable[[Snapshot], None]) -> Hosted:
+        built_on.append(threading.current_thread())
+        s = synthetic("SYN", sessions=2, seed=31)
+        series = [BarSeries("DEMO_TREND", s.frame, 1, s.source)]
+        clock = SimClock(s.frame.index[0].to_pydatetime() - dt.timedelta(minutes=1))
+        master = default_master()
+        limits = RiskLimits()
+        writer = JournalWriter(clock, "paper", home=home)
+        engine = Engine(clock, PaperBroker(master), RiskEngine(limits, PaperRms(limits.capital, master), clock),
+                        {"ema_cross": create("ema_cross")}, record=writer.append, master=master, mode="paper",
+                        on_snapshot=publish, snapshot_hz=50.0)
+        events = iter(ReplayFeed(series, speed=3000).events())  # a bar every 20 ms: time to click
+        return Hosted(engine, events, writer.close)
+
+    return build
+
+
+def test_arm_then_kill_through_the_service_reach_the_engine_and_come_back_as_snapshots(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    built_on: list[threading.Thread] = []
+    service = AutomationService(builder(tmp_path, built_on), idle_ms=10)
+    seen: list[Snapshot] = []
+    service.snapshot.connect(seen.append)
+    service.start()
+    try:
+        qtbot.waitUntil(lambda: bool(seen), timeout=30_000)  # the market is open and priced
+        service.post(Arm("DEMO_TREND", "ema_cross"))
+        qtbot.waitUntil(lambda: bool(seen[-1].slots) and seen[-1].slots[0].armed, timeout=30_000)
+        qtbot.waitUntil(lambda: bool(seen[-1].positions), timeout=60_000)
+        service.post(Kill("test"))
+        qtbot.waitUntil(lambda: seen[-1].state == "halted" and not seen[-1].positions, timeout=30_000)
+        assert seen[-1].halt_reason == "kill"
+    finally:
+        assert service.stop()
+    assert built_on and built_on[0] is not threading.main_thread()  # the engine lives on the service's thread
+    assert service.finished_cleanly
+    assert all(isinstance(s, Snapshot) for s in seen)
+
+
+def test_an_engine_error_reaches_the_ui_as_an_alert_and_the_thread_ends(qtbot) -> None:  # type: ignore[no-untyped-def]
+    def broken(_publish: Callable[[Snapshot], None]) -> Hosted:
+        raise RuntimeError("the instrument master is unreadable")
+
+    service = AutomationService(broken)
+    alerts: list[tuple[str, str]] = []
+    service.alert.connect(lambda level, text: alerts.append((level, text)))
+    with qtbot.waitSignal(service.finished, timeout=10_000):
+        service.start()
+    qtbot.waitUntil(lambda: bool(alerts), timeout=5_000)
+    assert alerts[0][0] == "critical" and "instrument master is unreadable" in alerts[0][1]
+    assert not service.finished_cleanly
