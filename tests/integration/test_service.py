@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from core.strategies import create
 from tests.conftest import synthetic
 
 
-def builder(home: Path, built_on: list[threading.Thread]) -> Callable[[Callable[[Snapshot], None]], Hosted]:
+def builder(home: Path, built_on: list[threading.Thread], speed: float | None = 3000,
+            hz: float = 50.0) -> Callable[[Callable[[Snapshot], None]], Hosted]:
     """A replay-paper engine over two demo sessions, built on whichever thread calls it."""
 
     def build(publish: Callable[[Snapshot], None]) -> Hosted:
@@ -37,8 +39,9 @@ def builder(home: Path, built_on: list[threading.Thread]) -> Callable[[Callable[
         writer = JournalWriter(clock, "paper", home=home)
         engine = Engine(clock, PaperBroker(master), RiskEngine(limits, PaperRms(limits.capital, master), clock),
                         {"ema_cross": create("ema_cross")}, record=writer.append, master=master, mode="paper",
-                        on_snapshot=publish, snapshot_hz=50.0)
-        events = iter(ReplayFeed(series, speed=3000).events())  # a bar every 20 ms: time to click
+                        on_snapshot=publish, snapshot_hz=hz)
+        engine.standing_arms = [("DEMO_TREND", "ema_cross")] if speed is None else []
+        events = iter(ReplayFeed(series, speed=speed).events())  # 3000x: a bar every 20 ms, time to click
         return Hosted(engine, events, writer.close)
 
     return build
@@ -77,3 +80,19 @@ def test_an_engine_error_reaches_the_ui_as_an_alert_and_the_thread_ends(qtbot) -
     qtbot.waitUntil(lambda: bool(alerts), timeout=5_000)
     assert alerts[0][0] == "critical" and "instrument master is unreadable" in alerts[0][1]
     assert not service.finished_cleanly
+
+
+def test_a_tick_storm_reaches_the_ui_as_a_bounded_rate_of_snapshots(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service = AutomationService(builder(tmp_path, [], speed=None, hz=20.0), idle_ms=10)
+    seen: list[Snapshot] = []
+    service.snapshot.connect(seen.append)
+    started = time.monotonic()
+    service.start()
+    try:
+        qtbot.waitUntil(lambda: bool(seen) and seen[-1].state == "halted" and seen[-1].cutoff_in is not None
+                        and seen[-1].time.date() > seen[0].time.date(), timeout=60_000)  # both days played
+    finally:
+        assert service.stop()
+    elapsed = time.monotonic() - started
+    assert len(seen) <= 20 * elapsed + 3, (len(seen), elapsed)  # ~7,500 events went through the engine
+    assert any(s.positions for s in seen) or any(s.realised for s in seen)
