@@ -41,7 +41,7 @@ from core.automation.arming import ArmCheck, pre_arm_failures
 from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetLock, Timer
 from core.automation.recovery import JournalBook, position_levels, spent_roles
 from core.automation.slot import Slot, position_id
-from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot
+from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot, level_or_none
 from core.clock import IST, MarketClock, SimClock
 from core.errors import ConfigError
 from core.execution.broker import Broker, BrokerEvent, FillEvent, OrderUpdate
@@ -64,9 +64,6 @@ from core.trading.manager import Action, ExitReason, Pending, Position, TradeMan
 _REASONS = {r.label: r for r in ExitReason}
 _NEVER = dt.datetime(1970, 1, 1, tzinfo=IST)
 
-
-def _num(x: float) -> float | None:
-    return None if x != x else x
 HISTORY_BARS = 3000  # bars kept per symbol to warm up a pair armed later in the day
 ALERTS_KEPT = 1000  # alerts kept in memory across sessions (every one is in the journal)
 
@@ -259,7 +256,7 @@ class Engine:
         pos = slot.manager.position
         assert pos is not None
         stop = self.orders.orders.get(slot.stop_coid) if slot.stop_coid else None
-        return {"position_id": slot.position_id, "qty": pos.qty, "stop": price_text(_num(pos.stop)),
+        return {"position_id": slot.position_id, "qty": pos.qty, "stop": price_text(level_or_none(pos.stop)),
                 "stop_kind": pos.stop_kind.label, "stop_order": slot.stop_coid,
                 "stop_working": stop is not None and stop.working,
                 "stop_trigger": price_text(stop.request.trigger_price) if stop is not None else None}
@@ -299,7 +296,7 @@ class Engine:
         self._holding.add(slot.key)
         slot.trace_id = held.trace_id or slot.trace_id
         slot.clear_entry()
-        slot.exits = max(spent_roles(book.orders(), pid, "X"), default=0)
+        slot.exits = max(spent_roles(self.orders.of_position(pid), pid, "X"), default=0)  # restored above
         self.risk.rms.adopt(pid, held.symbol, Side.of(held.side), held.open_qty, held.entry_price,
                             book.margin_prices.get(entry_coid))
 

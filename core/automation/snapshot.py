@@ -81,7 +81,8 @@ class Snapshot:
     alerts: tuple[Alert, ...]
 
 
-def _num(x: float) -> float | None:
+def level_or_none(x: float) -> float | None:
+    """A price level for display or the journal: None when it is not set (NaN)."""
     return None if x != x else x
 
 
@@ -96,8 +97,8 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
         last = tick.price if tick else None
         unreal = Decimal(repr((last - pos.entry_price) * pos.side)) * pos.qty if last is not None else Decimal(0)
         positions.append(PositionView(slot.symbol, slot.strategy.name, "LONG" if pos.side > 0 else "SHORT", pos.qty,
-                                      pos.entry_price, pos.entry_time, _num(pos.stop), pos.stop_kind.label,
-                                      _num(pos.target), last, unreal))
+                                      pos.entry_price, pos.entry_time, level_or_none(pos.stop), pos.stop_kind.label,
+                                      level_or_none(pos.target), last, unreal))
     orders = tuple(
         OrderView(o.client_order_id, o.request.symbol, o.request.side.value, o.request.qty, o.filled_qty,
                   o.request.order_type.value, o.request.purpose.value, o.status.value, o.request.trigger_price,
