@@ -10,6 +10,10 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
 - **Snapshots out**: the engine publishes immutable :class:`~core.automation.snapshot.Snapshot`
   objects at a bounded rate (``snapshot_hz``); each is emitted as the ``snapshot`` signal,
   delivered to the UI thread by Qt's queued connection. A tick storm never reaches the UI.
+  When the engine has a :class:`~core.automation.market_tape.MarketTape`, the quotes, closed
+  bars and fills since the previous snapshot are drained with it and emitted first as the
+  ``market`` signal (a :class:`~core.automation.market_tape.MarketUpdate`): every bar and fill
+  reaches the UI exactly once, in order, at the snapshot rate.
 - **Errors out**: an exception on the engine's thread becomes an ``alert`` signal (level, text),
   never a dialog opened from a worker thread; the service then stops cleanly.
 - **Shutdown**: :meth:`stop` asks the thread to finish; the engine closes its session (journal
@@ -19,6 +23,7 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +42,14 @@ class Hosted:
     engine: Engine
     events: Iterator[Any]
     close: Callable[[], None] = lambda: None
+    feed: Any = None  # a paced replay feed (its ``speed`` can change mid-run), or None
 
 
 class AutomationService(QThread):
     """Hosts one engine on its own thread (see the module docstring)."""
 
     snapshot = Signal(object)  # Snapshot
+    market = Signal(object)  # MarketUpdate, emitted just before the snapshot it belongs to
     alert = Signal(str, str)  # level, text
 
     def __init__(self, build: Callable[[Callable[[Snapshot], None]], Hosted], *, idle_ms: int = 50) -> None:
@@ -51,6 +58,8 @@ class AutomationService(QThread):
         self._idle_s = idle_ms / 1000.0
         self._pending: queue.SimpleQueue[Command] = queue.SimpleQueue()  # before the engine exists
         self._engine: Engine | None = None
+        self._speed: queue.SimpleQueue[float | None] = queue.SimpleQueue()
+        self._paused = threading.Event()
         self.finished_cleanly = False
 
     def post(self, command: Command) -> None:
@@ -61,26 +70,45 @@ class AutomationService(QThread):
         else:
             engine.post(command)
 
+    def set_speed(self, speed: float | None) -> None:
+        """A replay's pace, times real time (None: as fast as possible); applied between events."""
+        self._speed.put(speed)
+
+    def set_paused(self, paused: bool) -> None:
+        """Hold a replay between events; commands (the kill switch included) still apply."""
+        if paused:
+            self._paused.set()
+        else:
+            self._paused.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
     def stop(self, timeout_ms: int = 10_000) -> bool:
         """Ask the engine to stop after its current event; True when the thread ended in time."""
         self.requestInterruption()
         return self.wait(timeout_ms)
 
+    def _publish(self, snap: Snapshot) -> None:  # on the service's thread, from the engine
+        engine = self._engine
+        if engine is not None and engine.tape is not None:
+            self.market.emit(engine.tape.drain())
+        self.snapshot.emit(snap)
+
     def run(self) -> None:  # the service's thread
         hosted: Hosted | None = None
         try:
-            hosted = self._build(self.snapshot.emit)
+            hosted = self._build(self._publish)
             engine = self._engine = hosted.engine
             while not self._pending.empty():
                 engine.post(self._pending.get_nowait())
             for event in hosted.events:
-                if self.isInterruptionRequested():
+                if self.isInterruptionRequested() or not self._between_events(engine, hosted):
                     break
                 engine.handle(event)
             while not self.isInterruptionRequested():  # the feed is over: commands still apply
-                engine.drain_commands()
-                engine.publish()
-                self.msleep(int(self._idle_s * 1000))
+                self._idle(engine)
             engine.finish()
             self.finished_cleanly = True
         except Exception as exc:  # noqa: BLE001 - the UI hears of it; the thread ends cleanly
@@ -88,3 +116,20 @@ class AutomationService(QThread):
         finally:
             if hosted is not None:
                 hosted.close()
+
+    def _idle(self, engine: Engine) -> None:
+        engine.drain_commands()
+        engine.publish()
+        self.msleep(int(self._idle_s * 1000))
+
+    def _between_events(self, engine: Engine, hosted: Hosted) -> bool:
+        """Apply a speed change and hold while paused; False when asked to stop meanwhile."""
+        while not self._speed.empty():
+            speed = self._speed.get_nowait()
+            if hosted.feed is not None:
+                hosted.feed.speed = speed
+        while self._paused.is_set():
+            if self.isInterruptionRequested():
+                return False
+            self._idle(engine)
+        return True

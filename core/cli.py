@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
+from core.automation.demo import demo_files
 from core.errors import AtwError, ConfigError, DataError
 from core.market.loader import LoadResult, load_many
-from core.paths import atw_home, resource
+from core.paths import atw_home
 from core.simulator.costs import cost_model
 from core.simulator.output import format_summary, json_safe, write_report_json, write_run
 from core.simulator.run import ENGINES, simulate
@@ -346,13 +347,6 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_files() -> list[Path]:
-    files = sorted(resource("demo").glob("*.csv"))
-    if not files:
-        raise DataError("the bundled demo data is missing", where=str(resource("demo")))
-    return files
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else atw_home() / "runs" / "demo"
     argv = ["sim", *[x for f in demo_files() for x in ("--data", str(f))]]
@@ -393,7 +387,10 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="atw", description="Autotrade Workstation")
+    parser = argparse.ArgumentParser(
+        prog="atw", description="Autotrade Workstation",
+        epilog="With no command, atw opens the desktop workstation on its embedded demo "
+               "(atw --screenshot FILE [--tab NAME] [--after SECONDS] renders it to PNG).")
     parser.add_argument("--version", action="version", version=f"atw {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -38,7 +38,17 @@ from decimal import Decimal
 from typing import Any
 
 from core.automation.arming import ArmCheck, pre_arm_failures
-from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill, ResetLock, Timer
+from core.automation.events import (
+    Arm,
+    CancelOrder,
+    Command,
+    Disarm,
+    ExitPosition,
+    Kill,
+    ResetLock,
+    Timer,
+)
+from core.automation.market_tape import MarketTape
 from core.automation.recovery import JournalBook, position_levels, spent_roles
 from core.automation.slot import Slot, position_id
 from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot, level_or_none
@@ -90,6 +100,7 @@ class Engine:
         on_snapshot: Callable[[Snapshot], None] | None = None,
         snapshot_hz: float = 10.0,
         id_prefix: str = "",
+        tape: MarketTape | None = None,
     ) -> None:
         self.clock = clock
         self.broker = broker
@@ -105,12 +116,14 @@ class Engine:
         self.id_prefix = id_prefix  # a replay run's tag; live and paper ids must survive a restart
         self._throttle = Throttle(snapshot_hz, on_snapshot) if on_snapshot is not None else None
         self._record = record
+        self.tape = tape  # the desk's view of the market between snapshots (None: headless)
         self.orders = OrderManager(broker, clock, record)
         self.builder = BarBuilder(clock) if build_bars else None
         self.slots: dict[tuple[str, str], Slot] = {}
         self._by_symbol: dict[str, list[Slot]] = {}
         self.history: dict[str, BarHistory] = {}
         self.last_tick: dict[str, Tick] = {}
+        self.last_tick_time: dt.datetime | None = None
         self.alerts: list[Alert] = []
         self.standing_arms: list[tuple[str, str]] = []  # re-armed at each session's first tick
         self.day: dt.date | None = None
@@ -189,6 +202,13 @@ class Engine:
 
     # ------------------------------------------------------------------ restart
 
+    def warm(self, bars: Iterable[Bar]) -> None:
+        """Bars the feed showed before this engine started (oldest first): indicators, trailing
+        stops and reference prices warm up on them. Call before the first event."""
+        for bar in bars:
+            self._remember(bar)
+            self.risk.rms.mark(bar.symbol, bar.close)
+
     def restore(self, book: JournalBook, warmup: Iterable[Bar] = ()) -> None:
         """Take back what the journal says this engine held when its process stopped.
 
@@ -197,9 +217,7 @@ class Engine:
         warm up on them. What comes back is listed in :mod:`core.automation.recovery`; protective
         orders a crash kept from being sent go out now, and nothing already sent is sent again.
         """
-        for bar in warmup:
-            self._remember(bar)
-            self.risk.rms.mark(bar.symbol, bar.close)
+        self.warm(warmup)
         if isinstance(self.clock, SimClock) and book.last_time is not None and book.last_time > self.clock.now():
             self.clock.set(book.last_time)
         now = self.clock.now()
@@ -393,6 +411,9 @@ class Engine:
         prev = self.last_tick.get(tick.symbol)
         first_today = prev is None or prev.time < self._today[0]  # _advance set today's bounds (IST)
         self.last_tick[tick.symbol] = tick
+        self.last_tick_time = tick.time
+        if self.tape is not None:
+            self.tape.tick(tick)
         self.risk.rms.mark(tick.symbol, tick.price)
         self._apply_broker(self.broker.on_tick(tick))
         if first_today:
@@ -565,6 +586,8 @@ class Engine:
         order = self.orders.orders.get(fill.client_order_id)
         request = order.request if order is not None else None
         slot = self.slots.get((fill.symbol, request.strategy)) if request is not None else None
+        if self.tape is not None:
+            self.tape.fill(fill, request)
         if request is None or slot is None:
             self.orders.apply(FillEvent(fill))  # raises OrderError: a fill for an order never sent
             return
@@ -705,12 +728,32 @@ class Engine:
             if slot is not None:
                 self._cancel_entry(slot, "the trader closed the position")
                 self._exit(slot, "manual")
+        elif isinstance(command, CancelOrder):
+            self._cancel_order(command.client_order_id)
         elif isinstance(command, Kill):
             self._kill(command.reason)
         elif isinstance(command, ResetLock):
             self._reset_lock(command.by)
         else:
             raise ConfigError(f"unknown command {command!r}", where="engine")
+
+    def _cancel_order(self, client_order_id: str) -> None:
+        """The trader cancels a working entry; a protective order is never cancelled alone (an
+        open position would lose its stop): closing the position is the way to remove it."""
+        order = self.orders.orders.get(client_order_id)
+        self._write(RecordType.COMMAND, {"command": "cancel", "client_order_id": client_order_id}, "")
+        if order is None or not order.working:
+            self._alert("warning", f"cannot cancel {client_order_id}: it is not a working order")
+            return
+        request = order.request
+        if request.purpose is not Purpose.ENTRY:
+            self._alert("warning", f"{client_order_id} protects an open position: exit the position instead")
+            return
+        slot = self.slots.get((request.symbol, request.strategy))
+        if slot is not None and slot.entry_coid == client_order_id:
+            self._cancel_entry(slot, "cancelled by the trader")
+        else:
+            self._apply_broker(self.orders.cancel(client_order_id, "cancelled by the trader"))
 
     def arm(self, symbol: str, strategy: str) -> ArmCheck:
         """Arm now (on the engine's thread): the pre-arm checks' verdict."""
@@ -724,6 +767,9 @@ class Engine:
         self._write(RecordType.ARM, payload, "")
         if not check.ok:
             self._alert("warning", f"cannot arm {key[0]}:{key[1]}: {'; '.join(failures)}")
+            slot = self.slots.get(key) or (self._new_slot(*key) if key[1] in self.strategies else None)
+            if slot is not None and not slot.armed:  # the desk shows the check's verdict on the pair
+                slot.failed = "; ".join(failures)
             return check
         slot = self.slots.get(key) or self._new_slot(*key)
         slot.armed, slot.armed_at, slot.failed = True, self.clock.now(), ""
@@ -747,6 +793,8 @@ class Engine:
         if history is None:
             history = self.history[bar.symbol] = BarHistory(bar.symbol, HISTORY_BARS, bar.minutes)
         history.append(bar)
+        if self.tape is not None:
+            self.tape.bar(bar)
 
     def _reference_price(self, symbol: str) -> float | None:
         if symbol in self.last_tick:

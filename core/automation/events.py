@@ -39,6 +39,13 @@ class ExitPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel a working entry order (protective orders go only with their position)."""
+
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Kill:
     """The kill switch: halt, cancel every working order, flatten every position; locked."""
 
@@ -55,7 +62,7 @@ class ResetLock:
     by: str = "trader"
 
 
-Command = Arm | Disarm | ExitPosition | Kill | ResetLock
+Command = Arm | Disarm | ExitPosition | CancelOrder | Kill | ResetLock
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from typing import Any
 import pandas as pd
 
 from core.automation.engine import Engine
+from core.automation.market_tape import MarketTape
+from core.automation.snapshot import Snapshot
 from core.clock import SimClock
 from core.errors import ConfigError
 from core.execution.orders import OrderRequest
@@ -81,13 +83,27 @@ def next_run_dir(home: Path) -> tuple[str, Path]:
     return run, root / run
 
 
-def run_replay(
+@dataclass
+class ReplaySession:
+    """A replay-paper engine wired to its feed, journal and ledger, ready to be driven."""
+
+    engine: Engine
+    feed: ReplayFeed
+    run_id: str
+    run_dir: Path
+    close: Callable[[], None]
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.run_dir / "journal"
+
+
+def open_replay_session(
     series: Sequence[BarSeries],
     strategies: Sequence[Strategy],
     arms: Sequence[tuple[str, str]],
     *,
     costs: str = "none",
-    capital: float = 1_000_000.0,
     priority: str = "best",
     speed: float | None = None,
     limits: RiskLimits | None = None,
@@ -96,9 +112,17 @@ def run_replay(
     ledger: bool = True,
     batch_ms: float = 50.0,
     run: tuple[str, Path] | None = None,
-    on_engine: Callable[[Engine], None] | None = None,
-) -> ReplayResult:
-    """Replay ``series`` through the engine with ``arms``; the trades and the simulator's report."""
+    warmup: Sequence[Bar] = (),
+    tape: MarketTape | None = None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+    snapshot_hz: float = 10.0,
+) -> ReplaySession:
+    """Build the engine, paper broker, journal and ledger projection of one replay run.
+
+    ``warmup`` bars (oldest first, before the replayed ones) warm the indicators up as the
+    history a live start fetches would. The caller drives ``engine`` with ``feed.events()``, then
+    calls ``engine.finish()`` and ``close()`` (journal flushed, ledger closed), even on error.
+    """
     if not series or not any(len(s) for s in series):
         raise ConfigError("no bars to replay", where="--data")
     home = home if home is not None else atw_home()
@@ -118,29 +142,63 @@ def run_replay(
         if projector is not None:
             projector.apply(rec)
 
-    started = time.perf_counter()
     engine = Engine(clock, broker, risk, by_name, record=record, master=master, mode=MODE, costs=costs,
-                    priority=priority, id_prefix=f"{run_id}|")
+                    priority=priority, id_prefix=f"{run_id}|", tape=tape, on_snapshot=on_snapshot,
+                    snapshot_hz=snapshot_hz)
     engine.standing_arms = list(arms)
+    engine.warm(warmup)
+
+    def close() -> None:
+        try:
+            writer.close()
+        finally:
+            if projector is not None:
+                projector.ledger.close()
+
+    return ReplaySession(engine, ReplayFeed(series, speed=speed), run_id, run_dir, close)
+
+
+def run_replay(
+    series: Sequence[BarSeries],
+    strategies: Sequence[Strategy],
+    arms: Sequence[tuple[str, str]],
+    *,
+    costs: str = "none",
+    capital: float = 1_000_000.0,
+    priority: str = "best",
+    speed: float | None = None,
+    limits: RiskLimits | None = None,
+    master: InstrumentMaster | None = None,
+    home: Path | None = None,
+    ledger: bool = True,
+    batch_ms: float = 50.0,
+    run: tuple[str, Path] | None = None,
+    on_engine: Callable[[Engine], None] | None = None,
+) -> ReplayResult:
+    """Replay ``series`` through the engine with ``arms``; the trades and the simulator's report."""
+    master = master or default_master()
+    started = time.perf_counter()
+    session = open_replay_session(series, strategies, arms, costs=costs, priority=priority, speed=speed,
+                                  limits=limits, master=master, home=home, ledger=ledger, batch_ms=batch_ms,
+                                  run=run)
+    engine = session.engine
     if on_engine is not None:
         on_engine(engine)
     try:
-        with writer:
-            engine.run(ReplayFeed(series, speed=speed).events())
-            engine.finish()
+        engine.run(session.feed.events())
+        engine.finish()
     finally:
-        if projector is not None:
-            projector.ledger.close()
-    trades = _journal_trades(run_dir, costs, master)
+        session.close()
+    trades = _journal_trades(session.run_dir, costs, master)
     shown = list(series)
     report = build_report(trades, shown, strategies, session_days(shown), capital)
     elapsed = time.perf_counter() - started  # wall time of the run, for the report only
     bars = sum(len(s) for s in series)
     report.update(engine="replay", costs=costs, priority=priority, bars=bars, elapsed_s=round(elapsed, 6),
                   bars_per_s=round(bars / elapsed, 1) if elapsed > 0 else None,
-                  run=run_id, journal=str(run_dir / "journal"), refusals=engine.refusals,
+                  run=session.run_id, journal=str(session.journal_dir), refusals=engine.refusals,
                   alerts=len(engine.alerts))
-    return ReplayResult(trades, report, run_dir / "journal", engine)
+    return ReplayResult(trades, report, session.journal_dir, engine)
 
 
 def resume_split(series: Sequence[BarSeries], after: dt.datetime) -> tuple[list[Bar], list[BarSeries]]:

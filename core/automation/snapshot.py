@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.risk.limits import RiskLimits
 from core.risk.rms import RmsSnapshot
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ class Snapshot:
     rms: RmsSnapshot
     cutoff_in: dt.timedelta | None
     alerts: tuple[Alert, ...]
+    mode: str = "replay"
+    broker: str = "paper"
+    limits: RiskLimits = RiskLimits()
+    last_tick_at: dt.datetime | None = None  # the newest tick of any instrument (market clock)
 
 
 def level_or_none(x: float) -> float | None:
@@ -95,7 +100,9 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
             continue
         tick = engine.last_tick.get(slot.symbol)
         last = tick.price if tick else None
-        unreal = Decimal(repr((last - pos.entry_price) * pos.side)) * pos.qty if last is not None else Decimal(0)
+        # prices to the paisa first: a float difference would carry binary noise into rupees
+        unreal = ((_paise(last) - _paise(pos.entry_price)) * pos.side * pos.qty if last is not None
+                  else Decimal(0))
         positions.append(PositionView(slot.symbol, slot.strategy.name, "LONG" if pos.side > 0 else "SHORT", pos.qty,
                                       pos.entry_price, pos.entry_time, level_or_none(pos.stop), pos.stop_kind.label,
                                       level_or_none(pos.target), last, unreal))
@@ -116,7 +123,16 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
         positions=tuple(positions), orders=orders, realised=engine.day_realised,
         unrealised=sum((p.unrealised for p in positions), Decimal(0)), rms=engine.risk.rms.snapshot(),
         cutoff_in=engine.clock.time_to_cutoff(now), alerts=tuple(engine.alerts[-alerts:]),
+        mode=engine.mode, broker=engine.broker.name, limits=engine.risk.limits,
+        last_tick_at=engine.last_tick_time,
     )
+
+
+def _paise(price: float) -> Decimal:
+    return Decimal(repr(price)).quantize(_PAISA)
+
+
+_PAISA = Decimal("0.01")
 
 
 def _describe(signal: object) -> str:

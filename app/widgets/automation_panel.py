@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import MODE_COLOURS
 from core.automation.events import Arm, Command, Disarm, Kill
 from core.automation.snapshot import Snapshot
 
 ARMED_STYLE = "background:#1f7a3a; color:white; font-weight:bold"
+FAILED_STYLE = "background:#7a1f1f; color:white"
 IDLE_STYLE = ""
 STATE_STYLES = {
     "active": "background:#1f7a3a; color:white",
@@ -41,7 +43,8 @@ class AutomationPanel(QWidget):
         strategies = list(dict.fromkeys(st for _, st in pairs))
 
         self.mode_label = QLabel(f"MODE: {mode.upper()}")
-        self.mode_label.setStyleSheet("font-size:16px; font-weight:bold; padding:4px; background:#264f9e; color:white")
+        back, fore = MODE_COLOURS.get(mode, MODE_COLOURS["live"])
+        self.mode_label.setStyleSheet(f"font-size:16px; font-weight:bold; padding:4px; background:{back}; color:{fore}")
         self.state_label = QLabel("STATE: -")
         self.state_label.setStyleSheet("font-size:16px; font-weight:bold; padding:4px")
         self.cutoff_label = QLabel("cutoff: -")
@@ -84,9 +87,12 @@ class AutomationPanel(QWidget):
             view = armed.get(key)
             on = bool(view and view.armed)
             self._armed[key] = on
-            button.setText("ARMED" if on else ("failed" if view and view.failed else "arm"))
-            button.setStyleSheet(ARMED_STYLE if on else IDLE_STYLE)
-            button.setToolTip(view.failed if view and view.failed else "")
+            failed = view.failed if view is not None and not on else ""
+            # the pre-arm check's verdict stays on the button until the next attempt
+            button.setText("ARMED" if on else ("✗ check failed" if failed else "arm"))
+            button.setStyleSheet(ARMED_STYLE if on else (FAILED_STYLE if failed else IDLE_STYLE))
+            button.setToolTip(f"pre-arm check failed: {failed}" if failed else
+                              ("armed: pre-arm checks passed; click to disarm" if on else "click to arm"))
         state = snap.state
         reason = f" ({snap.halt_reason})" if snap.halt_reason else ""
         self.state_label.setText(f"STATE: {state.upper()}{reason}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from app.service import AutomationService, Hosted
 from core.automation.engine import Engine
 from core.automation.events import Arm, Kill
+from core.automation.market_tape import MarketTape, MarketUpdate
 from core.automation.snapshot import Snapshot
 from core.clock import SimClock
 from core.execution.paper import PaperBroker
@@ -39,10 +40,10 @@ def builder(home: Path, built_on: list[threading.Thread], speed: float | None = 
         writer = JournalWriter(clock, "paper", home=home)
         engine = Engine(clock, PaperBroker(master), RiskEngine(limits, PaperRms(limits.capital, master), clock),
                         {"ema_cross": create("ema_cross")}, record=writer.append, master=master, mode="paper",
-                        on_snapshot=publish, snapshot_hz=hz)
+                        on_snapshot=publish, snapshot_hz=hz, tape=MarketTape())
         engine.standing_arms = [("DEMO_TREND", "ema_cross")] if speed is None else []
-        events = iter(ReplayFeed(series, speed=speed).events())  # 3000x: a bar every 20 ms, time to click
-        return Hosted(engine, events, writer.close)
+        feed = ReplayFeed(series, speed=speed)
+        return Hosted(engine, iter(feed.events()), writer.close, feed=feed)  # 3000x: a bar every 20 ms
 
     return build
 
@@ -96,3 +97,49 @@ def test_a_tick_storm_reaches_the_ui_as_a_bounded_rate_of_snapshots(qtbot, tmp_p
     elapsed = time.monotonic() - started
     assert len(seen) <= 20 * elapsed + 3, (len(seen), elapsed)  # ~7,500 events went through the engine
     assert any(s.positions for s in seen) or any(s.realised for s in seen)
+
+
+def test_every_bar_and_fill_reaches_the_ui_once_in_order_with_its_snapshot(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service = AutomationService(builder(tmp_path, [], speed=None, hz=20.0), idle_ms=10)
+    updates: list[MarketUpdate] = []
+    snaps: list[Snapshot] = []
+    service.market.connect(updates.append)
+    service.snapshot.connect(snaps.append)
+    service.start()
+    try:
+        qtbot.waitUntil(lambda: bool(snaps) and snaps[-1].state == "halted" and not snaps[-1].positions
+                        and sum(len(u.bars) for u in updates) >= 2 * 375, timeout=60_000)
+    finally:
+        assert service.stop()
+    bars = [b for u in updates for b in u.bars]
+    expected = synthetic("SYN", sessions=2, seed=31).frame
+    assert [b.start for b in bars] == list(expected.index)  # every closed bar once, in order
+    assert [b.close for b in bars] == list(expected["close"])
+    fills = [f for u in updates for f in u.fills]
+    entries = [f for f in fills if f.purpose == "entry"]
+    assert entries and len(fills) == len({(f.client_order_id, f.time, f.qty) for f in fills})
+    assert sum(f.qty for f in fills if f.purpose == "exit") == sum(f.qty for f in entries)  # flat at the end
+    assert len(updates) == len(snaps)  # one market update per snapshot
+
+
+def test_pause_holds_the_replay_while_commands_still_apply_and_speed_changes(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service = AutomationService(builder(tmp_path, [], speed=3000), idle_ms=10)
+    snaps: list[Snapshot] = []
+    service.snapshot.connect(snaps.append)
+    service.start()
+    try:
+        qtbot.waitUntil(lambda: bool(snaps), timeout=30_000)
+        service.set_paused(True)
+        qtbot.wait(300)
+        held = snaps[-1].time
+        qtbot.wait(500)
+        assert snaps[-1].time == held  # no market time passes while paused
+        service.post(Arm("DEMO_TREND", "ema_cross"))
+        qtbot.waitUntil(lambda: bool(snaps[-1].slots) and snaps[-1].slots[0].armed, timeout=10_000)
+        assert snaps[-1].time == held
+        service.set_speed(None)  # then as fast as possible: the two sessions end quickly
+        service.set_paused(False)
+        qtbot.waitUntil(lambda: snaps[-1].state == "halted", timeout=30_000)
+        assert snaps[-1].time > held
+    finally:
+        assert service.stop()

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableWidget, QTableWidgetItem
 
-from app.automation_panel import AutomationPanel
+from app.widgets.automation_panel import AutomationPanel
 from app.service import AutomationService
 from core.automation.snapshot import Snapshot
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
+from app.windows.main_window import MainWindow
 from app.service import AutomationService
 from core.automation.snapshot import Snapshot
-from tests.integration.test_service import builder
+from tests.gui.test_service import builder
 
 
 def test_click_arm_then_f12_kill(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

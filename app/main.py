@@ -1,0 +1,135 @@
+"""``atw``: the desktop workstation with no command, the command line (``core.cli``) with one.
+
+    atw                                   open the workstation on its embedded demo
+    atw --speed 300 --theme light         the same, faster, in the light theme
+    atw --screenshot FILE [--tab desk|simulator|ledger|journal] [--after SECONDS]
+                                          play the demo, render the window at 1600x1000 to PNG, exit
+    atw sim|replay|ledger|journal|...     the command line (``atw --help``)
+
+The embedded demo is a replay-paper session on the bundled demo data
+(:mod:`core.automation.demo`): no account and no configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DESKTOP_FLAGS = ("--screenshot", "--tab", "--after", "--speed", "--theme", "--size")
+SNAPSHOT_HZ = 15.0
+
+
+def _desktop_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="atw", description="Autotrade Workstation: the desktop on its embedded demo")
+    p.add_argument("--screenshot", metavar="FILE", help="render the window to this PNG after --after seconds, exit")
+    p.add_argument("--tab", default="desk", choices=("desk", "simulator", "ledger", "journal"))
+    p.add_argument("--after", type=float, default=20.0, metavar="SECONDS", help="play this long before the shot")
+    p.add_argument("--speed", default="60", help="replay speed: times real time, or max (default 60)")
+    p.add_argument("--theme", choices=("dark", "light"), help="override the saved theme")
+    p.add_argument("--size", default="1600x1000", help="window size for --screenshot (default 1600x1000)")
+    return p
+
+
+def is_desktop(argv: Sequence[str]) -> bool:
+    return not argv or argv[0].split("=")[0] in DESKTOP_FLAGS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not is_desktop(args):
+        from core.cli import main as cli_main
+
+        return cli_main(args)
+    return run_desktop(_desktop_parser().parse_args(args))
+
+
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    value = float(text)
+    if not value > 0:
+        raise SystemExit(f"atw: error: --speed must be positive or max, not {text!r}")
+    return value
+
+
+def demo_builder(run: tuple[str, Path], speed: float | None) -> Callable[..., object]:
+    """Build the demo session on the service's thread (the engine must live there)."""
+    from app.service import Hosted
+    from core.automation.demo import open_demo_session
+    from core.automation.market_tape import MarketTape
+
+    def build(publish: Callable[..., None]) -> Hosted:
+        session = open_demo_session(speed=speed, tape=MarketTape(), on_snapshot=publish,
+                                    snapshot_hz=SNAPSHOT_HZ, run=run)
+        return Hosted(session.engine, session.feed.events(), session.close, feed=session.feed)
+
+    return build
+
+
+def run_desktop(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.service import AutomationService
+    from app.windows.main_window import TABS, MainWindow
+    from core.automation.demo import demo_files, demo_strategy_names
+    from core.automation.replay import next_run_dir
+    from core.paths import atw_home
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Autotrade Workstation")
+    symbols = [f.stem for f in demo_files()]
+    pairs = [(s, name) for s in symbols for name in demo_strategy_names()]
+    run = next_run_dir(atw_home())
+    service = AutomationService(demo_builder(run, _speed(args.speed)))  # type: ignore[arg-type]
+    settings = None
+    if args.screenshot:  # a shot is made from the defaults, never from this user's saved layout
+        settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(service, pairs, "replay", symbols=symbols, journal_dir=run[1] / "journal",
+                        settings=settings, replay=True,
+                        on_close=(lambda _held: "leave") if args.screenshot else None)
+    if args.theme:
+        window.set_theme(args.theme)
+    if args.speed:
+        window.speed.blockSignals(True)
+        window.speed.setCurrentText(f"{args.speed}x" if args.speed != "max" else "max")
+        window.speed.blockSignals(False)
+    window.tabs.setCurrentIndex(TABS.index(args.tab))
+    if args.screenshot:
+        width, _, height = args.size.partition("x")
+        window.resize(int(width), int(height))
+        if args.tab == "simulator":
+            window.simulator.run()  # the tab shows a real run, not an empty form
+    window.show()
+    service.start()
+    code = 0
+    if args.screenshot:
+        out = Path(args.screenshot)
+
+        def shoot() -> None:
+            nonlocal code
+            window.ledger.refresh()
+            QTimer.singleShot(1500, lambda: _save(window, out))
+
+        def _save(w: MainWindow, path: Path) -> None:
+            nonlocal code
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not w.grab().save(str(path)):
+                print(f"atw: error: could not write {path}", file=sys.stderr)
+                code = 1
+            else:
+                print(f"wrote {path}")
+            w.close()
+
+        QTimer.singleShot(int(args.after * 1000), shoot)
+    app.exec()
+    if service.isRunning():
+        service.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

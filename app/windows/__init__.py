@@ -1,0 +1,1 @@
+"""Qt windows of the desktop."""
