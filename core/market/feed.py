@@ -64,18 +64,6 @@ class Feed(Protocol):
         ...
 
     @property
-    def speed(self) -> float | None:
-        """Times real time (None: as fast as possible)."""
-        return self._speed
-
-    @speed.setter
-    def speed(self, value: float | None) -> None:
-        """Change the pace mid-run (from the thread consuming the events)."""
-        if value is not None and not value > 0:
-            raise ConfigError(f"speed must be positive (or None for max), not {value}", where="speed")
-        self._speed = value
-
-    @property
     def last_event_time(self) -> dt.datetime | None:
         """The time of the last event yielded (None before the first): for freshness checks."""
         ...
@@ -117,6 +105,18 @@ class _PacedFeed:
         self._last: dt.datetime | None = None
         self._started = False
         self._closed = False
+
+    @property
+    def speed(self) -> float | None:
+        """Times real time (None: as fast as possible)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float | None) -> None:
+        """Change the pace mid-run (from the thread consuming the events)."""
+        if value is not None and not value > 0:
+            raise ConfigError(f"speed must be positive (or None for max), not {value}", where="speed")
+        self._speed = value
 
     @property
     def last_event_time(self) -> dt.datetime | None:
