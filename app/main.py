@@ -69,6 +69,17 @@ def demo_builder(run: tuple[str, Path], speed: float | None) -> Callable[..., ob
     return build
 
 
+def collect_on_ui_thread(app: object) -> None:
+    """Cyclic garbage is collected by a UI-thread timer only (pyqtgraph's GarbageCollector).
+
+    Left automatic, a collection starts on whichever thread allocates (the engine's, a
+    background load) and may free Qt objects there, which crashes the process.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    app._atw_gc = GarbageCollector(interval=1.0)  # type: ignore[attr-defined]  # kept alive with the app
+
+
 def run_desktop(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -81,6 +92,7 @@ def run_desktop(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Autotrade Workstation")
+    collect_on_ui_thread(app)
     symbols = [f.stem for f in demo_files()]
     pairs = [(s, name) for s in symbols for name in demo_strategy_names()]
     run = next_run_dir(atw_home())
@@ -102,7 +114,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         width, _, height = args.size.partition("x")
         window.resize(int(width), int(height))
         if args.tab == "simulator":
-            window.simulator.run()  # the tab shows a real run, not an empty form
+            window.simulator.start_run()  # the tab shows a real run, not an empty form
     window.show()
     service.start()
     code = 0
@@ -110,8 +122,11 @@ def run_desktop(args: argparse.Namespace) -> int:
         out = Path(args.screenshot)
 
         def shoot() -> None:
-            nonlocal code
             window.ledger.refresh()
+            if args.tab == "journal":  # show a whole trade's trace, as a trader clicking a fill would
+                fills = [r for r in window.journal.shown_rows() if r.type == "fill" and r.trace_id]
+                if fills:
+                    window.journal.show_trace(fills[-1])
             QTimer.singleShot(1500, lambda: _save(window, out))
 
         def _save(w: MainWindow, path: Path) -> None:

@@ -76,6 +76,7 @@ class AutomationPanel(QWidget):
         layout.addLayout(top)
         layout.addLayout(grid)
         layout.addWidget(self.kill_button)
+        layout.addStretch(1)  # the grid and the switch stay compact at the top of a tall dock
 
     def kill(self, why: str) -> None:
         """The kill switch: no confirmation, it is the path that matters when it matters."""

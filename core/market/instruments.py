@@ -138,6 +138,10 @@ class InstrumentMaster:
         median = float(np.median(closes)) if len(closes) else None
         return self.get(symbol, median)
 
+    def symbols(self) -> list[str]:
+        """Every symbol in the master, sorted."""
+        return sorted(self._rows)
+
     def __contains__(self, symbol: str) -> bool:
         return symbol.upper() in self._rows
 
