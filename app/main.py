@@ -69,21 +69,11 @@ def demo_builder(run: tuple[str, Path], speed: float | None) -> Callable[..., ob
     return build
 
 
-def collect_on_ui_thread(app: object) -> None:
-    """Cyclic garbage is collected by a UI-thread timer only (pyqtgraph's GarbageCollector).
-
-    Left automatic, a collection starts on whichever thread allocates (the engine's, a
-    background load) and may free Qt objects there, which crashes the process.
-    """
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
-    app._atw_gc = GarbageCollector(interval=1.0)  # type: ignore[attr-defined]  # kept alive with the app
-
-
 def run_desktop(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.runtime import desktop_runtime
     from app.service import AutomationService
     from app.windows.main_window import TABS, MainWindow
     from core.automation.demo import demo_files, demo_strategy_names
@@ -92,7 +82,6 @@ def run_desktop(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Autotrade Workstation")
-    collect_on_ui_thread(app)
     symbols = [f.stem for f in demo_files()]
     pairs = [(s, name) for s in symbols for name in demo_strategy_names()]
     run = next_run_dir(atw_home())
@@ -115,6 +104,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         window.resize(int(width), int(height))
         if args.tab == "simulator":
             window.simulator.start_run()  # the tab shows a real run, not an empty form
+    desktop_runtime(app)
     window.show()
     service.start()
     code = 0

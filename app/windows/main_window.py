@@ -33,7 +33,7 @@ from app.widgets.ledger_tab import LedgerTab
 from app.widgets.shortcut_sheet import SHORTCUTS, ShortcutSheet
 from app.widgets.simulator_tab import SimulatorTab
 from app.windows.desk import DeskView
-from core.automation.events import Arm, Command, ExitPosition, Kill
+from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill
 from core.automation.market_tape import MarketUpdate
 from core.automation.snapshot import Snapshot
 from core.market.instruments import InstrumentMaster, default_master
@@ -344,9 +344,13 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _flatten_before_close(self, timeout_s: float = 10.0) -> None:
-        """Exit every open position and wait (events still flowing) until the engine says flat."""
+        """Disarm every pair (so nothing enters again), exit every open position, and wait (events
+        still flowing) until the engine says flat. Not the kill switch: no lock outlives the close."""
         assert self.last is not None
         self.service.set_paused(False)
+        for s in self.last.slots:
+            if s.armed:
+                self.service.post(Disarm(s.symbol, s.strategy, "the workstation is closing"))
         for p in self.last.positions:
             self.service.post(ExitPosition(p.symbol, p.strategy))
         deadline = time.monotonic() + timeout_s

@@ -123,6 +123,7 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.runtime import desktop_runtime
     from app.service import AutomationService
     from app.windows.main_window import MainWindow
 
@@ -137,6 +138,7 @@ def main() -> int:
     window = MainWindow(service, pairs, "paper", symbols=names, master=bench_master(names),
                         journal_dir=home / "journal", settings=settings, on_close=lambda _held: "leave")
     window.resize(1600, 1000)
+    desktop_runtime(app)  # as the workstation runs
     window.show()
 
     lags = array("d")

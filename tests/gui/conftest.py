@@ -12,7 +12,7 @@ import pytest
 def _gc_on_ui_thread() -> Iterator[None]:
     """A collection that starts on a worker thread (the engine's, a background load) and frees Qt
     or pyqtgraph objects there can crash the process; the app collects on a UI-thread timer
-    (``app.main.collect_on_ui_thread``), tests collect around each test."""
+    (``app.runtime.desktop_runtime``), tests collect around each test."""
     gc.collect()
     gc.disable()
     yield

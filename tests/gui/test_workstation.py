@@ -17,6 +17,7 @@ from app.service import AutomationService
 from app.windows.main_window import MainWindow
 from core.automation.events import Arm
 from core.automation.snapshot import Snapshot
+from tests.gui.test_main_window import click_cell
 from tests.gui.test_service import builder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def make_window(qtbot, tmp_path: Path, *, mode: str = "paper", confirm: Callable
     return window, service, seen
 
 
+
 def test_arming_in_live_mode_asks_first_and_a_no_sends_nothing(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     answers: list[bool] = [False, True]
     asked: list[str] = []
@@ -46,15 +48,16 @@ def test_arming_in_live_mode_asks_first_and_a_no_sends_nothing(qtbot, tmp_path: 
 
     window, service, seen = make_window(qtbot, tmp_path, mode="live", confirm=confirm)
     window.show()
-    button = window.desk.automation.buttons[PAIR]
+    panel = window.desk.automation
+    pair = PAIR
     service.start()
     try:
         qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # the trader says no
+        click_cell(qtbot, panel, pair)  # the trader says no
         qtbot.wait(400)
         assert not any(s.armed for s in seen[-1].slots) and "LIVE" in asked[0] and "REAL orders" in asked[0]
-        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # and then yes
-        qtbot.waitUntil(lambda: button.text() == "ARMED", timeout=30_000)
+        click_cell(qtbot, panel, pair)  # and then yes
+        qtbot.waitUntil(lambda: panel.cell_text(*pair) == "ARMED", timeout=30_000)
         assert len(asked) == 2
         assert window.mode_badge.text().strip() == "LIVE"
     finally:
