@@ -16,6 +16,12 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
   reaches the UI exactly once, in order, at the snapshot rate.
 - **Errors out**: an exception on the engine's thread becomes an ``alert`` signal (level, text),
   never a dialog opened from a worker thread; the service then stops cleanly.
+- **The UI's turn**: CPython runs one thread's Python at a time. While the UI thread applies an
+  update and paints (every Python model call and pyqtgraph paint needs the interpreter), a busy
+  engine would take the interpreter back every switch interval and stretch a 10 ms repaint into
+  a 60 ms freeze. Between :meth:`hold_for_ui` and :meth:`release_from_ui` the engine waits
+  between events instead (at most ``UI_TURN_MAX_S`` per hold, so a stuck UI never stops the
+  automation): the window stays smooth and the engine loses only the time the UI really works.
 - **Shutdown**: :meth:`stop` asks the thread to finish; the engine closes its session (journal
   flushed by the host's ``close``), and ``finished_cleanly`` says whether it got there.
 """
@@ -24,7 +30,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +41,8 @@ from PySide6.QtCore import QThread, Signal
 from core.automation.engine import Engine
 from core.automation.events import Command
 from core.automation.snapshot import Snapshot
+
+UI_TURN_MAX_S = 0.05  # the longest the engine waits for one UI update
 
 
 @dataclass
@@ -60,6 +70,9 @@ class AutomationService(QThread):
         self._engine: Engine | None = None
         self._speed: queue.SimpleQueue[float | None] = queue.SimpleQueue()
         self._paused = threading.Event()
+        self._ui_idle = threading.Event()
+        self._ui_idle.set()
+        self._ui_held_at = 0.0
         self.finished_cleanly = False
 
     def post(self, command: Command) -> None:
@@ -80,6 +93,26 @@ class AutomationService(QThread):
             self._paused.set()
         else:
             self._paused.clear()
+
+    def hold_for_ui(self) -> None:
+        """The UI has an update to apply and paint: the engine waits between events until
+        :meth:`release_from_ui` (at most ``UI_TURN_MAX_S`` per hold). Called on the UI thread."""
+        if self._ui_idle.is_set():
+            self._ui_held_at = time.monotonic()
+            self._ui_idle.clear()
+
+    def release_from_ui(self) -> None:
+        """The UI has applied and painted: the engine goes on."""
+        self._ui_idle.set()
+
+    @contextmanager
+    def ui_turn(self) -> Iterator[None]:
+        """Hold the engine for the duration of a block on the UI thread."""
+        self.hold_for_ui()
+        try:
+            yield
+        finally:
+            self.release_from_ui()
 
     @property
     def paused(self) -> bool:
@@ -123,7 +156,10 @@ class AutomationService(QThread):
         self.msleep(int(self._idle_s * 1000))
 
     def _between_events(self, engine: Engine, hosted: Hosted) -> bool:
-        """Apply a speed change and hold while paused; False when asked to stop meanwhile."""
+        """Give the UI its turn, apply a speed change and hold while paused; False when asked to
+        stop meanwhile."""
+        if not self._ui_idle.is_set():
+            self._ui_idle.wait(max(0.0, self._ui_held_at + UI_TURN_MAX_S - time.monotonic()))
         while not self._speed.empty():
             speed = self._speed.get_nowait()
             if hosted.feed is not None:

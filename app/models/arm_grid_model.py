@@ -2,7 +2,9 @@
 
 A table model rather than a button per pair: a desk of 200 instruments x 4 strategies is 800
 cells, and restyling 800 buttons on every snapshot froze the UI thread for tens of
-milliseconds. Here a snapshot only emits ``dataChanged`` for the cells whose state changed.
+milliseconds. Here a snapshot only emits ``dataChanged`` for the cells whose state changed, and
+a pair whose :class:`SlotView` is the very object applied last time (the engine republishes an
+unchanged slot's view) is skipped without even a comparison.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class ArmGridModel(QAbstractTableModel):
         self._cells: list[list[ArmCell | None]] = [[None] * len(self.strategies) for _ in self.symbols]
         for symbol, strategy in pairs:
             self._cells[self._row[symbol]][self._col[strategy]] = IDLE
+        self._applied: dict[tuple[int, int], SlotView] = {}  # what the last apply showed, by cell
+        self._heard = False
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's API
         return 0 if parent.isValid() else len(self.symbols)
@@ -97,22 +101,30 @@ class ArmGridModel(QAbstractTableModel):
 
     def apply(self, slots: Sequence[SlotView]) -> int:
         """Take the snapshot's pairs; repaint only the cells that changed. Returns how many did."""
-        seen: dict[tuple[int, int], ArmCell] = {}
+        applied: dict[tuple[int, int], SlotView] = {}
+        changed = 0
         for view in slots:
             r, c = self._row.get(view.symbol), self._col.get(view.strategy)
-            if r is not None and c is not None:
-                seen[(r, c)] = ArmCell(view.armed, "" if view.armed else view.failed)
-        changed = 0
-        for r, row in enumerate(self._cells):
-            for c, old in enumerate(row):
-                if old is None:
-                    continue
-                new = seen.get((r, c), IDLE)
-                if new != old:
-                    row[c] = new
-                    changed += 1
-                    self.dataChanged.emit(self.index(r, c), self.index(r, c))
+            if r is None or c is None:
+                continue
+            applied[(r, c)] = view
+            if self._applied.get((r, c)) is not view:
+                changed += self._set(r, c, ArmCell(view.armed, "" if view.armed else view.failed))
+        if applied.keys() != self._applied.keys() or not self._heard:
+            for r, row in enumerate(self._cells):  # a pair missing from the snapshot is idle
+                for c, old in enumerate(row):
+                    if old is not None and (r, c) not in applied:
+                        changed += self._set(r, c, IDLE)
+        self._applied = applied
+        self._heard = True
         return changed
+
+    def _set(self, r: int, c: int, cell: ArmCell) -> int:
+        if self._cells[r][c] == cell:
+            return 0
+        self._cells[r][c] = cell
+        self.dataChanged.emit(self.index(r, c), self.index(r, c))
+        return 1
 
     def armed(self, symbol: str, strategy: str) -> bool:
         cell = self.cell(symbol, strategy)

@@ -1,9 +1,10 @@
 """The market watch's table: one row per watched instrument, one column per strategy.
 
 Updates are incremental: a :class:`MarketUpdate` carries only the quotes that changed, and a
-:class:`Snapshot` changes few strategy cells, so only the rows that changed are re-formatted and
-announced with ``dataChanged`` (in contiguous runs). The model is never reset by an update: a
-200-instrument watch at 20 Hz costs a few hundred string formats a second on the UI thread.
+:class:`Snapshot` changes few strategy cells, so only the rows that changed are announced with
+``dataChanged`` (in contiguous runs). A quote is formatted when its row is painted, so the
+rows scrolled out of view cost nothing; a strategy cell whose slot and position views are the
+very objects of the previous snapshot is skipped unread. The model is never reset by an update.
 """
 
 from __future__ import annotations
@@ -37,17 +38,20 @@ COL_SYMBOL, COL_LTP, COL_CHG, COL_PCT, COL_VOLUME, COL_HIGH, COL_LOW = range(len
 class _Row:
     """One instrument's cells, formatted once per change (``data`` only looks them up)."""
 
-    __slots__ = ("symbol", "quote", "texts", "fg", "bg", "tips", "pair_keys")
+    __slots__ = ("symbol", "quote", "unformatted", "texts", "fg", "bg", "tips", "pair_keys", "pair_views")
 
     def __init__(self, symbol: str, n_strategies: int) -> None:
         n = len(QUOTE_COLUMNS) + n_strategies
         self.symbol = symbol
         self.quote: Quote | None = None
+        self.unformatted = False  # ``quote`` is newer than the texts: formatted when first shown
         self.texts: list[str] = [symbol, *([cells.DASH] * (n - 1))]
         self.fg: list[QColor | None] = [None] * n
         self.bg: list[QColor | None] = [None] * n
         self.tips: list[str | None] = [None] * n
         self.pair_keys: list[tuple[object, ...] | None] = [None] * n_strategies  # what each cell shows
+        # the slot and position views each cell was last formatted from (skipped when the same objects)
+        self.pair_views: list[tuple[object, object] | None] = [None] * n_strategies
 
 
 class QuotesModel(QAbstractTableModel):
@@ -128,18 +132,24 @@ class QuotesModel(QAbstractTableModel):
         if quote is not None:
             self._format_quote(row, quote)
         row.pair_keys = [None] * len(self.strategies)
+        row.pair_views = [None] * len(self.strategies)
         for k in range(len(self.strategies)):
             self._format_pair(row, k)
 
     # ---- updates -------------------------------------------------------------------------
     def apply_quotes(self, quotes: Iterable[Quote]) -> int:
-        """Take the quotes that changed; the number of watched rows that changed."""
+        """Take the quotes that changed; the number of watched rows that changed.
+
+        A row is formatted when it is next painted, not here: of 200 watched instruments a
+        trader sees a screenful, and the rest cost nothing until scrolled to."""
         changed: list[int] = []
         for q in quotes:
             self._quotes[q.symbol] = q
             r = self._row_of.get(q.symbol)
             if r is not None:
-                self._format_quote(self._rows[r], q)
+                row = self._rows[r]
+                row.quote = q
+                row.unformatted = True
                 changed.append(r)
         for first, last in runs(changed):
             self.dataChanged.emit(self.index(first, COL_LTP), self.index(last, COL_LOW))
@@ -148,12 +158,21 @@ class QuotesModel(QAbstractTableModel):
     def apply_snapshot(self, snap: Snapshot) -> int:
         """Take the arm state, signals and positions of a snapshot; the number of rows that changed."""
         self._heard = True
-        self._slots = {(s.symbol, s.strategy): s for s in snap.slots}
-        self._positions = {(p.symbol, p.strategy): p for p in snap.positions}
-        if not self.strategies:
-            return 0
-        changed = [r for r, row in enumerate(self._rows)
-                   if any([self._format_pair(row, k) for k in range(len(self.strategies))])]
+        slots = self._slots = {(s.symbol, s.strategy): s for s in snap.slots}
+        positions = self._positions = {(p.symbol, p.strategy): p for p in snap.positions}
+        changed: list[int] = []
+        for r, row in enumerate(self._rows):
+            row_changed = False
+            for k, strategy in enumerate(self.strategies):
+                pair = (row.symbol, strategy)
+                views = (slots.get(pair), positions.get(pair))
+                seen = row.pair_views[k]
+                if seen is not None and seen[0] is views[0] and seen[1] is views[1]:
+                    continue  # the engine republished the same views: nothing to look at
+                row.pair_views[k] = views
+                row_changed = self._format_pair(row, k) or row_changed
+            if row_changed:
+                changed.append(r)
         first_col, last_col = len(QUOTE_COLUMNS), len(QUOTE_COLUMNS) + len(self.strategies) - 1
         for first, last in runs(changed):
             self.dataChanged.emit(self.index(first, first_col), self.index(last, last_col))
@@ -161,6 +180,7 @@ class QuotesModel(QAbstractTableModel):
 
     def _format_quote(self, row: _Row, q: Quote) -> None:
         row.quote = q
+        row.unformatted = False
         row.texts[COL_LTP] = cells.price(q.ltp)
         row.texts[COL_CHG] = cells.signed(q.change)
         row.texts[COL_PCT] = cells.percent(q.change_pct)
@@ -235,20 +255,23 @@ class QuotesModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = DISPLAY) -> object:
-        # Called for every visible cell and role on each repaint: look up, never format, here.
+        # Called for every visible cell and role on each repaint: look up (a row's newest quote
+        # is formatted once, on its first look).
+        row = self._rows[index.row()]
+        if row.unformatted:
+            self._format_quote(row, row.quote)  # type: ignore[arg-type]  # set with the flag
         if role == DISPLAY:
-            return self._rows[index.row()].texts[index.column()]
+            return row.texts[index.column()]
         if role == FOREGROUND:
-            return self._rows[index.row()].fg[index.column()]
+            return row.fg[index.column()]
         if role == BACKGROUND:
-            return self._rows[index.row()].bg[index.column()]
+            return row.bg[index.column()]
         if role == ALIGNMENT:
             c = index.column()
             return ALIGN_RIGHT if COL_SYMBOL < c < len(QUOTE_COLUMNS) else ALIGN_LEFT
         if role == FONT:
             return self._bold if index.column() in (COL_SYMBOL, COL_LTP) else None
         if role == TOOLTIP:
-            row = self._rows[index.row()]
             c = index.column()
             return row.tips[c] if c >= len(QUOTE_COLUMNS) else self._quote_tip(row) if c != COL_SYMBOL else None
         return None

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.models.arm_grid_model import ArmGridModel
 from app.theme import MODE_COLOURS
+from app.widgets.live_label import LiveLabel
 from core.automation.events import Arm, Command, Disarm, Kill
 from core.automation.snapshot import Snapshot
 
@@ -46,7 +47,7 @@ class AutomationPanel(QWidget):
         self.state_label = QLabel("STATE: -")
         self.state_label.setStyleSheet("font-size:16px; font-weight:bold; padding:4px")
         self._state_shown = ""
-        self.cutoff_label = QLabel("cutoff: -")
+        self.cutoff_label = LiveLabel("cutoff: market closed  ", "cutoff: -")
         self.kill_button = QPushButton("KILL SWITCH  (F12)")
         self.kill_button.setMinimumHeight(48)
         self.kill_button.setStyleSheet("background:#b00020; color:white; font-size:18px; font-weight:bold")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import restyle
 from app.widgets.candles import (
     Candle,
     CandleItem,
@@ -42,6 +43,7 @@ from app.widgets.candles import (
     VolumeItem,
     bucket_size,
 )
+from app.widgets.live_label import LiveLabel
 from core.clock import IST
 from core.indicators import EmaStream, TrueRangeStream, WilderStream, atr, ema
 from core.market.bars import IST_OFFSET_NS, NS_PER_MINUTE, Bar, BarSeries, arrays_from_frame
@@ -480,9 +482,11 @@ class ChartWidget(QWidget):
         self.header.setObjectName("chartHeader")
         self.symbol_label = QLabel("-")
         self.symbol_label.setObjectName("chartSymbol")
-        self.price_label = QLabel("")
+        self.price_label = LiveLabel("99,99,999.99")
         self.price_label.setObjectName("chartPrice")
-        self.readout_label = QLabel("")
+        self.price_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.readout_label = LiveLabel(f"{'W' * 16} 15m  2026-12-31 23:59  O 999999.99  H 999999.99  "
+                                       "L 999999.99  C 999999.99  V 9,999,999,999")
         self.readout_label.setObjectName("chartReadout")
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.timeframe_buttons: dict[int, QPushButton] = {}
@@ -863,7 +867,7 @@ class ChartWidget(QWidget):
             float(c.close[-1]) if len(c) else last)
         color = self.palette_colors["up" if last >= ref else "down"]
         self.price_label.setText(f"{last:,.2f}")
-        self.price_label.setStyleSheet(f"color:{color}")
+        restyle(self.price_label, f"color:{color}")
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         in_price = self.price_plot.sceneBoundingRect().contains(pos)

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.palette import desk_palette
+from app.theme import restyle
 from app.widgets.background import Background
 from core.errors import JournalCorrupt
 from core.journal.reader import IST, decode_line, journal_files, parse_name
@@ -548,7 +549,7 @@ class JournalTab(QWidget):
         self.failed.emit(text)
 
     def _show_status(self, batch: TailBatch) -> None:
-        self.status.setStyleSheet(f"color:{self._colors['muted']}")
+        restyle(self.status, f"color:{self._colors['muted']}")
         if not batch.folder:
             self.status.setText("no journal folder yet")
         elif not batch.file:

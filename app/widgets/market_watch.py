@@ -1,11 +1,14 @@
 """The market watch: live quotes of the watched instruments and, per strategy, its arm state.
 
 It only displays state. Arming is a command (``Arm`` / ``Disarm``) posted to the engine; the
-cell turns armed when the next snapshot says so, never on the click itself.
+cell turns armed when the next snapshot says so, never on the click itself. Quotes repaint at
+most ``QUOTES_HZ`` times a second (the newest per instrument): a screenful of prices is
+readable at that rate, and the watch is the desk's largest repaint.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, Signal
@@ -26,11 +29,12 @@ from PySide6.QtWidgets import (
 from app.models.palette import DeskPalette, desk_palette
 from app.models.quotes_model import COL_HIGH, COL_LOW, COL_VOLUME, QUOTE_COLUMNS, QuotesModel
 from core.automation.events import Arm, Command, Disarm
-from core.automation.market_tape import MarketUpdate
+from core.automation.market_tape import MarketUpdate, Quote
 from core.automation.snapshot import Snapshot
 from core.market.instruments import InstrumentMaster
 
 QUOTE_WIDTHS = (110, 92, 76, 78, 100, 86, 86)
+QUOTES_HZ = 5.0
 MIN_STRATEGY_WIDTH = 230
 
 
@@ -54,6 +58,8 @@ class MarketWatch(QWidget):
         self._last_selected = ""
         self._error = False
         self.model = QuotesModel(symbols, strategies, self._palette)
+        self._held: dict[str, Quote] = {}  # quotes waiting for the next conflated repaint
+        self._shown_at = -float("inf")
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -125,10 +131,19 @@ class MarketWatch(QWidget):
             header.resizeSection(c, width)
 
     # ---- inputs from the engine ----------------------------------------------------------
-    def apply_market(self, update: MarketUpdate) -> None:
-        """Show the quotes that changed (only their rows repaint)."""
-        if update.quotes:
-            self.model.apply_quotes(update.quotes)
+    def apply_market(self, update: MarketUpdate, now: float | None = None) -> None:
+        """Show the quotes that changed (only their rows repaint), conflated to ``QUOTES_HZ``.
+
+        The newest quote per instrument is kept; the service sends an update (empty when nothing
+        changed) at least every idle interval, so a held quote shows within a fraction of a second
+        even when the feed stops. ``now``: a monotonic time, for tests."""
+        for q in update.quotes:
+            self._held[q.symbol] = q
+        now = time.monotonic() if now is None else now
+        if self._held and now - self._shown_at >= 1.0 / QUOTES_HZ:
+            self.model.apply_quotes(self._held.values())
+            self._held = {}
+            self._shown_at = now
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Show arm state, failures, last signals and positions per strategy."""
@@ -147,6 +162,9 @@ class MarketWatch(QWidget):
         if symbol not in self._master:
             self._say(f"'{symbol}' is not in the instrument master: not added", error=True)
             return False
+        if self._held:  # the new row starts from the newest quote, not one held back
+            self.model.apply_quotes(self._held.values())
+            self._held = {}
         if not self.model.add_symbol(symbol):
             self._say(f"{symbol} is already in the watch", error=False)
             self.table.selectRow(self.model.row_of(symbol) or 0)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.palette import DeskPalette, desk_palette
+from app.theme import restyle
 from core.automation.events import Command, ResetLock
 from core.automation.snapshot import Alert, Snapshot
 from core.risk.limits import format_inr
@@ -67,12 +68,6 @@ def fraction_bp(fraction: Decimal) -> int:
 def level_colour(fraction: Decimal, palette: DeskPalette) -> str:
     """ok below 70 %, warn from 70 %, danger from 90 %."""
     return palette.danger if fraction >= DANGER_AT else palette.warn if fraction >= WARN_AT else palette.ok
-
-
-def _style(widget: QWidget, css: str) -> None:
-    """Set a style sheet only when it changes (re-parsing one 20 times a second is not free)."""
-    if widget.styleSheet() != css:
-        widget.setStyleSheet(css)
 
 
 def _countdown(left: dt.timedelta | None) -> str:
@@ -204,7 +199,7 @@ class RiskPanel(QWidget):
         for label, value in ((self.realised_label, snap.realised), (self.unrealised_label, snap.unrealised),
                              (self.day_pnl_label, day)):
             colour = p.up if value > 0 else p.down if value < 0 else p.text
-            _style(label, f"color:{colour}; font-weight:bold")
+            restyle(label, f"color:{colour}; font-weight:bold")
         loss = max(-day, Decimal(0))
         if limits.daily_loss_limit > 0:
             self.loss_used = loss / limits.daily_loss_limit
@@ -281,12 +276,12 @@ class RiskPanel(QWidget):
         p = self._palette
         state = self._snap.state if self._snap is not None else ""
         text = p.warn_text if state == "reducing" else p.badge_text if state else p.dim
-        _style(self.state_label, f"background:{self.state_colour()}; color:{text}; font-size:34px;"
+        restyle(self.state_label, f"background:{self.state_colour()}; color:{text}; font-size:34px;"
                                        " font-weight:bold; padding:12px 28px; border-radius:6px")
-        _style(self.reason_label, f"font-size:16px; color:{p.text}")
-        _style(self.session_label, f"color:{p.dim}")
+        restyle(self.reason_label, f"font-size:16px; color:{p.text}")
+        restyle(self.session_label, f"color:{p.dim}")
         locked = self._snap is not None and self._snap.halt_reason in LOCKS
-        _style(self.reset_button, f"border:2px solid {p.warn}; border-radius:5px; padding:6px 18px; font-weight:bold;"
+        restyle(self.reset_button, f"border:2px solid {p.warn}; border-radius:5px; padding:6px 18px; font-weight:bold;"
                                   f" font-size:15px; color:{p.text}" if locked else "padding:6px 18px; font-size:15px")
 
     @staticmethod
@@ -299,8 +294,8 @@ class RiskPanel(QWidget):
         label.setText(text)
         p = self._palette
         colour = level_colour(fraction, p)
-        _style(label, f"color:{p.text if colour == p.ok else colour}; font-weight:bold")
-        _style(bar, f"QProgressBar {{ border:1px solid {p.border}; border-radius:4px; background:{p.panel_bg};"
+        restyle(label, f"color:{p.text if colour == p.ok else colour}; font-weight:bold")
+        restyle(bar, f"QProgressBar {{ border:1px solid {p.border}; border-radius:4px; background:{p.panel_bg};"
                     f" min-height:16px; max-height:16px }}"
                     f" QProgressBar::chunk {{ background:{colour}; border-radius:3px }}")
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._on_close = on_close or self._ask_close
         self.last: Snapshot | None = None
         self._quote_wall = 0.0
+        self._paint_due = False
         strategies = list(dict.fromkeys(st for _, st in pairs))
         watched = self.settings.value("watch", None)
         symbols = list(symbols if symbols is not None else dict.fromkeys(s for s, _ in pairs))
@@ -130,9 +131,34 @@ class MainWindow(QMainWindow):
     def apply_market(self, update: MarketUpdate) -> None:
         if update.quotes:
             self._quote_wall = time.monotonic()
+        self._hold_engine()
         self.desk.apply_market(update)
 
     def apply_snapshot(self, snap: Snapshot) -> None:
+        self._hold_engine()
+        self._show_snapshot(snap)
+
+    def _hold_engine(self) -> None:
+        """The engine waits while this update is applied and painted (see ``AutomationService``).
+
+        The paint is a step of its own on the loop's next pass (input and timers get their turn
+        between), and it paints explicitly: left to the loop, the repaint could come after the
+        engine went on, and every Python call of it would wait for the engine's thread."""
+        self.service.hold_for_ui()
+        if not self._paint_due:
+            self._paint_due = True
+            QTimer.singleShot(0, self._paint_and_release)
+
+    def _paint_and_release(self) -> None:
+        self._paint_due = False
+        try:
+            scene = self.desk.chart.graphics.scene()
+            QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)  # the chart's dirty items
+            QApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)  # the window's repaint
+        finally:
+            self.service.release_from_ui()
+
+    def _show_snapshot(self, snap: Snapshot) -> None:
         self.last = snap
         self.desk.apply_snapshot(snap)
         self.clock_label.setText(f"{snap.time:%a %d %b %Y  %H:%M:%S} IST")

@@ -46,6 +46,9 @@ class Slot:
     partial_coids: list[str] = field(default_factory=list)
     exits: int = 0
     exit_reason: str = ""
+    # the last SlotView published, with what it showed: an unchanged slot publishes the same
+    # object again, so the UI can skip it by identity (snapshot.slot_view)
+    view: tuple[tuple[object, ...], object] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from core.risk.rms import RmsSnapshot
 
 if TYPE_CHECKING:
     from core.automation.engine import Engine
+    from core.automation.slot import Slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +113,7 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
                   o.request.limit_price)
         for o in engine.orders.working()
     )
-    slots = tuple(
-        SlotView(s.symbol, s.strategy.name, s.armed, s.failed, _describe(s.last_signal), s.last_signal_time,
-                 s.manager.trades_today)
-        for s in engine.slots.values()
-    )
+    slots = tuple(slot_view(s) for s in engine.slots.values())
     now = engine.clock.now()
     return Snapshot(
         time=now, state=engine.risk.state.value, halt_reason=engine.halt_reason, slots=slots,
@@ -126,6 +123,18 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
         mode=engine.mode, broker=engine.broker.name, limits=engine.risk.limits,
         last_tick_at=engine.last_tick_time,
     )
+
+
+def slot_view(slot: Slot) -> SlotView:
+    """The slot as published; the very same object as last time when nothing it shows changed
+    (a 200 x 4 grid then costs the UI an identity check per pair, not a comparison)."""
+    shown = (slot.armed, slot.failed, slot.last_signal, slot.last_signal_time, slot.manager.trades_today)
+    if slot.view is not None and slot.view[0] == shown:
+        return slot.view[1]  # type: ignore[return-value]
+    view = SlotView(slot.symbol, slot.strategy.name, slot.armed, slot.failed, _describe(slot.last_signal),
+                    slot.last_signal_time, slot.manager.trades_today)
+    slot.view = (shown, view)
+    return view
 
 
 def _paise(price: float) -> Decimal:

@@ -87,13 +87,13 @@ def test_an_update_repaints_only_the_rows_whose_quote_changed_and_never_resets(q
     watch.model.modelReset.connect(lambda: resets.append(True))
 
     everything = tuple(Quote(s, T, 100.0 + k, 100.0, 101.0 + k, 99.0, 10.0, 99.5) for k, s in enumerate(symbols))
-    watch.apply_market(MarketUpdate(everything, (), ()))
+    watch.apply_market(MarketUpdate(everything, (), ()), now=100.0)
     watch.apply_snapshot(snapshot())  # the first snapshot: every strategy cell leaves "waiting"
     assert changed == [(0, 199), (0, 199)]  # one contiguous run, one signal each
     changed.clear()
     some = (Quote("SYM007", T, 150.0, 100.0, 150.0, 99.0, 20.0, 99.5), Quote("SYM150", T, 90.0, 100.0, 101.0, 90.0, 30.0, 99.5),
             Quote("NOT_WATCHED", T, 1.0, 1.0, 1.0, 1.0, 1.0, None))
-    watch.apply_market(MarketUpdate(some, (), ()))
+    watch.apply_market(MarketUpdate(some, (), ()), now=101.0)
     assert changed == [(7, 7), (150, 150)] and not resets
     assert text(watch, 7, COL_LTP) == "150.00" and text(watch, 150, COL_CHG) == "-9.50"
     watch.apply_snapshot(snapshot((slot("SYM042", "ema_cross", True),)))
@@ -164,6 +164,22 @@ def test_adding_through_the_completer_adds_a_known_symbol_and_refuses_an_unknown
     assert watch.watched() == ["INFY", "RELIANCE"]
     assert "XYZCORP" in watch.message.text() and "not in the instrument master" in watch.message.text()
     assert not watch.add_symbol("infy") and watch.watched() == ["INFY", "RELIANCE"]  # no duplicate row
+
+
+def test_quotes_repaint_at_most_five_times_a_second_and_the_newest_wins(qtbot) -> None:  # type: ignore[no-untyped-def]
+    watch, _ = make_watch(qtbot, ("INFY", "TCS"))
+    painted: list[int] = []
+    watch.model.dataChanged.connect(lambda a, _b, _roles=None: painted.append(a.row()))
+    quote = lambda ltp: Quote("INFY", T, ltp, 1500.0, 1530.0, 1490.0, 1000, 1495.0)  # noqa: E731
+    watch.apply_market(MarketUpdate((quote(1501.0),), (), ()), now=10.0)
+    assert painted == [0] and text(watch, 0, COL_LTP) == "1,501.00"
+    watch.apply_market(MarketUpdate((quote(1502.0),), (), ()), now=10.05)  # 50 ms later: held
+    watch.apply_market(MarketUpdate((quote(1503.5),), (), ()), now=10.10)
+    assert painted == [0] and text(watch, 0, COL_LTP) == "1,501.00"
+    watch.apply_market(MarketUpdate((), (), ()), now=10.21)  # the feed paused: the service's idle update shows it
+    assert painted == [0, 0] and text(watch, 0, COL_LTP) == "1,503.50"
+    watch.apply_market(MarketUpdate((), (), ()), now=11.0)  # nothing held: nothing repaints
+    assert painted == [0, 0]
 
 
 def test_a_symbol_added_later_shows_its_last_quote_at_once(qtbot) -> None:  # type: ignore[no-untyped-def]

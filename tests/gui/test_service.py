@@ -143,3 +143,18 @@ def test_pause_holds_the_replay_while_commands_still_apply_and_speed_changes(qtb
         assert snaps[-1].time > held
     finally:
         assert service.stop()
+
+
+def test_a_ui_that_never_releases_its_turn_does_not_stop_the_automation(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service = AutomationService(builder(tmp_path, [], speed=None, hz=20.0), idle_ms=10)
+    snaps: list[Snapshot] = []
+    service.snapshot.connect(snaps.append)
+    service.snapshot.connect(lambda _snap: service.hold_for_ui())  # held on every update, never released
+    service.start()
+    try:
+        qtbot.waitUntil(lambda: bool(snaps) and snaps[-1].state == "halted" and snaps[-1].cutoff_in is not None
+                        and snaps[-1].time.date() > snaps[0].time.date(), timeout=60_000)  # both days played
+    finally:
+        assert service.stop()
+    assert service.finished_cleanly
+
