@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -106,6 +107,22 @@ def to_ns(when: dt.datetime) -> int:
 
 def to_ist(ts_ns: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(ts_ns) // NS_PER_S, IST)
+
+
+def sticky_range(current: tuple[float, float], want: tuple[float, float],
+                 headroom: float = 0.15, slack: float = 1.6) -> tuple[float, float]:
+    """The range a live price leaves standing: ``current`` while it holds ``want`` and is not
+    more than ``slack`` times taller; else ``want``, widened by ``headroom`` of its height on
+    each side that ``current`` did not hold."""
+    lo, hi = current
+    want_lo, want_hi = want
+    height = want_hi - want_lo
+    if lo <= want_lo and want_hi <= hi and hi - lo <= slack * height:
+        return current
+    if hi - lo > slack * height:
+        return want
+    return (want_lo - headroom * height if want_lo < lo else want_lo,
+            want_hi + headroom * height if want_hi > hi else want_hi)
 
 
 def session_opens(ts: np.ndarray) -> np.ndarray:
@@ -463,7 +480,7 @@ class ChartWidget(QWidget):
         self.model = ChartModel()
         self.palette_colors = DARK if dark else LIGHT
         self._markers: tuple[TradeMarker, ...] = ()
-        self._marker_labels: list[pg.TextItem] = []
+        self._marker_labels: dict[tuple[TradeMarker, str], pg.TextItem] = {}
         self._levels: tuple[float | None, float | None, str] = (None, None, "stop")
         self._crosshair_index: int | None = None
         self._build_header()
@@ -541,6 +558,9 @@ class ChartWidget(QWidget):
         self.volume_plot.getAxis("right").setStyle(showValues=False)
         self.volume_plot.setMaximumHeight(160)
         self.axis.setHeight(28)  # fixed: pyqtgraph would size it from the first (maybe empty) labels
+        # Axes are text, slow to paint: kept as pixmaps, drawn again only when their ticks change.
+        for axis in (self.axis, self.price_plot.getAxis("right"), self.volume_plot.getAxis("right")):
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
         p = self.palette_colors
         self.or_item = SessionBoxesItem(QColor(p["or_line"]), pg.mkColor(p["or_fill"]))
@@ -609,7 +629,7 @@ class ChartWidget(QWidget):
             self._set_limits()
             self._place_markers()
             self._follow(before, following)
-        self._fit_y()
+        self._fit_y(live=True)
         self._update_readout()
 
     def set_timeframe(self, minutes: int) -> None:
@@ -648,6 +668,8 @@ class ChartWidget(QWidget):
 
     def set_levels(self, stop: float | None, target: float | None, stop_kind: str = "stop") -> None:
         """Draw the live stop (dashed, labelled e.g. ``trail 101.35``) and target lines; None hides one."""
+        if (stop, target, stop_kind) == self._levels:
+            return  # every snapshot says so: redrawing the lines and their labels each time is waste
         self._levels = (stop, target, stop_kind)
         for line, value, name in ((self.stop_line, stop, stop_kind), (self.target_line, target, "target")):
             if value is None:
@@ -806,11 +828,15 @@ class ChartWidget(QWidget):
                      self.or_item):
             item.setVisible(detailed)
         show = hi - lo <= MAX_LABELLED_MARKERS_VIEW
-        for label in self._marker_labels:
+        for label in self._marker_labels.values():
             label.setVisible(show)
 
-    def _fit_y(self) -> None:
-        """Y follows the visible candles (prices) and their volumes."""
+    def _fit_y(self, live: bool = False) -> None:
+        """Y follows the visible candles (prices) and their volumes.
+
+        After a pan, a zoom or a new candle the fit is tight. A live price (``live``) moves the
+        scale only when it leaves the range, and then with headroom on that side: a scale that
+        re-fits on every tick jitters under the trader's eye and redraws both axes each time."""
         lo, hi = self.x_range()
         i0, i1 = math.floor(lo), math.ceil(hi) + 1
         span = self.model.price_range(i0, i1)
@@ -818,14 +844,20 @@ class ChartWidget(QWidget):
             return
         low, high = span
         pad = max((high - low) * 0.06, abs(high) * 1e-4, 0.05)
-        self._set_y(self.price_plot, low - pad, high + pad)
+        want = (low - pad, high + pad)
+        if live:
+            want = sticky_range(tuple(self.price_plot.getViewBox().viewRange()[1]), want)
+        self._set_y(self.price_plot, *want)
         volume = self.model.candles.volume[max(i0, 0):max(i1, 0)]
         k = bucket_size(hi - lo)
         if len(volume) and k > 1:  # the volume item draws bucket means: fit those
             starts = np.arange(0, len(volume), k)
             volume = np.add.reduceat(volume, starts) / np.diff(np.r_[starts, len(volume)])
         if len(volume):
-            self._set_y(self.volume_plot, 0.0, max(float(volume.max()), 1.0) * 1.08)
+            top = (0.0, max(float(volume.max()), 1.0) * 1.08)
+            if live:
+                top = sticky_range(tuple(self.volume_plot.getViewBox().viewRange()[1]), top)
+            self._set_y(self.volume_plot, *top)
 
     @staticmethod
     def _set_y(plot: pg.PlotItem, low: float, high: float) -> None:
@@ -834,11 +866,14 @@ class ChartWidget(QWidget):
             plot.setYRange(low, high, padding=0)
 
     def _place_markers(self) -> None:
-        for label in self._marker_labels:
-            self.price_plot.removeItem(label)
-        self._marker_labels = []
+        """Draw the markers at their candles; a marker's label is made once and only moved after.
+
+        Labels are text items, the dearest thing on the chart to paint: each is cached as a
+        pixmap (drawn again only when its text or colour changes), and kept across calls."""
         p = self.palette_colors
         spots = []
+        kept: dict[tuple[TradeMarker, str], pg.TextItem] = {}
+        old = self._marker_labels
         for marker in self._markers:
             i = self.model.index_of(to_ns(marker.time))
             if i < 0:
@@ -847,13 +882,22 @@ class ChartWidget(QWidget):
             spots.append({"pos": (float(i), float(marker.price)), "symbol": MARKER_SYMBOLS[marker.kind],
                           "brush": pg.mkBrush(color), "pen": pg.mkPen(p["background"], width=1)})
             if marker.label:
-                label = pg.TextItem(marker.label, color=color, anchor=MARKER_ANCHORS[marker.kind])
+                key = (marker, color)
+                label = old.pop(key, None)
+                if label is None:
+                    label = kept.get(key)
+                if label is None:
+                    label = pg.TextItem(marker.label, color=color, anchor=MARKER_ANCHORS[marker.kind])
+                    label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                    self.price_plot.addItem(label, ignoreBounds=True)
                 label.setPos(QPointF(i, marker.price))
-                self.price_plot.addItem(label, ignoreBounds=True)
-                self._marker_labels.append(label)
+                kept[key] = label
+        for label in old.values():
+            self.price_plot.removeItem(label)
+        self._marker_labels = kept
         self.marker_item.setData(spots=spots)
         lo, hi = self.x_range()
-        for label in self._marker_labels:
+        for label in kept.values():
             label.setVisible(hi - lo <= MAX_LABELLED_MARKERS_VIEW)
 
     def _update_price_label(self) -> None:

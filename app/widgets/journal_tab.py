@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,7 @@ def record_row(rec: Record, file: str, line: int) -> JournalRow:
     """A record as a row: payload keys in the tail's order (the ones that matter first)."""
     p = rec.payload
     keys = [k for k in _FIRST_KEYS if k in p] + sorted(k for k in p if k not in _FIRST_KEYS and k != "symbol")
-    pairs = tuple((k, _text(p[k])) for k in keys)
+    pairs = tuple((sys.intern(k), _text(p[k])) for k in keys)  # a key's text is shared by every row
     summary = "  ".join(f"{k}={v if len(v) <= 48 else v[:45] + '...'}" for k, v in pairs)
     symbol = _text(p["symbol"]) if "symbol" in p else ""
     shown = ((("symbol", symbol),) if "symbol" in p else ()) + pairs

@@ -4,7 +4,8 @@ A new text makes a ``QLabel`` invalidate its parent's layout, which invalidates 
 all the way to the main window: on a 15 Hz update the whole desk was re-laid out and repainted
 (1.1 megapixels) for a changed price. A LiveLabel is sized once for the widest text it will show
 (``sample``) and kept at that size, and Qt stops propagating geometry changes at a fixed-size
-widget. It re-measures itself when its font or style sheet changes.
+widget. It re-measures itself when its font or style sheet changes, and grows (never shrinks) for
+a text wider than its sample, so nothing is ever cut off.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ class LiveLabel(QLabel):
         self._sample = sample
         self._pinning = False
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._pin()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        if not self._pinning and self.fontMetrics().horizontalAdvance(text) > self.contentsRect().width():
+            self.set_sample(text)
+
+    def setContentsMargins(self, *margins: object) -> None:  # noqa: N802 - Qt's name
+        super().setContentsMargins(*margins)  # type: ignore[arg-type]
         self._pin()
 
     def set_sample(self, sample: str) -> None:

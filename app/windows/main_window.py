@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.service import AutomationService
-from app.theme import MODE_COLOURS, apply_theme, theme_named
+from app.theme import MODE_COLOURS, apply_theme, restyle, theme_named
 from app.widgets.journal_tab import JournalTab
 from app.widgets.ledger_tab import LedgerTab
+from app.widgets.live_label import LiveLabel
 from app.widgets.shortcut_sheet import SHORTCUTS, ShortcutSheet
 from app.widgets.simulator_tab import SimulatorTab
 from app.windows.desk import DeskView
@@ -176,7 +177,7 @@ class MainWindow(QMainWindow):
                                               "feed: live · ticking")
         self.feed_label.setText(text)
         stale = age > STALE_FEED_S and not paused
-        self.feed_label.setStyleSheet("color:#e0474c; font-weight:bold" if stale else "")
+        restyle(self.feed_label, "color:#e0474c; font-weight:bold" if stale else "")
 
     def _alert(self, level: str, text: str) -> None:
         self.statusBar().showMessage(f"{level.upper()}: {text}", 15_000)
@@ -217,10 +218,11 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
-        self.feed_label = QLabel("feed: waiting for the first tick")
-        self.broker_label = QLabel("broker: —")
-        self.pnl_label = QLabel("day P&L —")
-        self.clock_label = QLabel("— IST")
+        # Live labels: a status text that changes with every snapshot must not re-lay-out the window.
+        self.feed_label = LiveLabel("feed: live · last tick 9999s ago", "feed: waiting for the first tick")
+        self.broker_label = LiveLabel("broker: paper-replay · connected", "broker: —")
+        self.pnl_label = LiveLabel("day P&L ₹-99,999,999.99", "day P&L —")
+        self.clock_label = LiveLabel("Wed 30 Sep 2026  23:59:59 IST", "— IST")
         self.mode_label = QLabel(f"mode: {self.mode}")
         for label in (self.feed_label, self.broker_label, self.pnl_label, self.clock_label, self.mode_label):
             label.setContentsMargins(8, 0, 8, 0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import platform
 import statistics
@@ -143,6 +144,18 @@ def main() -> int:
 
     lags = array("d")
     handling = array("d")
+    gc_pauses: dict[int, array] = {0: array("d"), 1: array("d"), 2: array("d")}
+    gc_cpu: dict[int, array] = {0: array("d"), 1: array("d"), 2: array("d")}
+    gc_started = [0.0, 0.0]
+
+    def gc_timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[:] = [time.perf_counter(), time.thread_time()]
+        else:
+            gc_pauses[info["generation"]].append((time.perf_counter() - gc_started[0]) * 1000.0)
+            gc_cpu[info["generation"]].append((time.thread_time() - gc_started[1]) * 1000.0)
+
+    gc.callbacks.append(gc_timing)
     updates = {"snapshot": 0, "market": 0}
     rss: dict[str, float] = {"start": rss_mb()}
     warm_at = int(args.ticks * 0.2)
@@ -174,6 +187,8 @@ def main() -> int:
         if "warm" not in rss and ticks >= warm_at:
             rss["warm"] = rss_mb()
             del lags[:]  # measure the steady state, not start-up
+            for pauses in gc_pauses.values():
+                del pauses[:]
         if not service.isRunning() or ticks >= args.ticks:
             probe.stop()
             rss["end"] = rss_mb()
@@ -207,6 +222,11 @@ def main() -> int:
     print(f"memory: RSS {rss['start']:.0f} MB at start, {warm:.0f} MB after 20 % of the ticks, {end:.0f} MB at the end: "
           f"growth {growth * 100:+.1f} % (target < {TARGET_GROWTH * 100:.0f} %)")
     print(f"mean lag {statistics.fmean(lags) if lags else float('nan'):.2f} ms")
+    print("garbage collections after warm-up (on the UI thread): " + ", ".join(
+        f"gen{g} {len(p):,}× max {max(p, default=0):.1f} ms (cpu {max(gc_cpu[g], default=0):.1f})" for g, p in gc_pauses.items()))
+    if os.environ.get("ATW_BENCH_GC_TYPES"):
+        from collections import Counter
+        print(Counter(type(o).__name__ for o in gc.get_objects()).most_common(15))
     ok = p99 < TARGET_P99_MS and worst < TARGET_MAX_MS and growth < TARGET_GROWTH and ticks >= args.ticks
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

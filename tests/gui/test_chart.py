@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.widgets.candles import MAX_CANDLES, TARGET_BUCKETS
-from app.widgets.chart import DARK, LIGHT, ChartModel, ChartWidget, Ohlcv, TradeMarker
+from app.widgets.chart import DARK, LIGHT, ChartModel, ChartWidget, Ohlcv, TradeMarker, sticky_range
 from core.indicators import atr, ema
 from core.market.bars import Bar, BarSeries
 from core.market.resample import resample
@@ -160,6 +160,32 @@ def test_update_price_moves_only_the_forming_candle(chart: ChartWidget) -> None:
     assert chart.model.display_count == n + 2
     assert chart.bar_at(n + 1).start == minute + dt.timedelta(minutes=1)  # type: ignore[union-attr]
 
+
+
+def test_live_prices_move_the_price_scale_only_when_they_leave_it(chart: ChartWidget) -> None:
+    s = synthetic("SYN", sessions=5, seed=3)
+    f = s.frame
+    chart.show_series("SYN", f.iloc[:-2])
+    lo, hi = chart.price_plot.getViewBox().viewRange()[1]
+    minute = f.index[-2].to_pydatetime()
+    inside = (lo + hi) / 2
+    for k, price in enumerate((inside, inside + 0.25, inside - 0.25)):
+        chart.update_price("SYN", minute + dt.timedelta(seconds=5 + k), price)
+    assert chart.price_plot.getViewBox().viewRange()[1] == [lo, hi]  # no jitter while the price stays inside
+    chart.update_price("SYN", minute + dt.timedelta(seconds=20), hi + 1.0)  # a new high beyond the scale
+    ylo, yhi = chart.price_plot.getViewBox().viewRange()[1]
+    assert yhi > hi + 1.0 and ylo <= lo + 1e-9
+    chart.update_price("SYN", minute + dt.timedelta(seconds=25), hi + 1.5)  # inside the headroom: stays
+    assert chart.price_plot.getViewBox().viewRange()[1] == [ylo, yhi]
+    chart.price_plot.setXRange(*chart.x_range())  # a pan or zoom fits tightly again
+    assert chart.price_plot.getViewBox().viewRange()[1][1] <= yhi
+
+
+def test_sticky_range_keeps_a_holding_range_and_widens_the_broken_side() -> None:
+    assert sticky_range((92.0, 108.0), (95.0, 105.0)) == (92.0, 108.0)
+    assert sticky_range((90.0, 110.0), (95.0, 112.0)) == (95.0, 112.0 + 0.15 * 17.0)
+    assert sticky_range((90.0, 110.0), (85.0, 105.0)) == (85.0 - 0.15 * 20.0, 105.0)
+    assert sticky_range((0.0, 1000.0), (95.0, 105.0)) == (95.0, 105.0)  # far too loose: refit
 
 def test_update_price_merges_into_the_open_five_minute_candle(chart: ChartWidget) -> None:
     s = synthetic("SYN", sessions=5, seed=3)
