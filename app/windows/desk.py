@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
@@ -72,12 +72,12 @@ class DeskView(QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            self.default_sizes()
+            QTimer.singleShot(0, self.default_sizes)  # after the first layout pass: real sizes
 
     def default_sizes(self) -> None:
         self.resizeDocks([self.docks["watch"], self.docks["automation"]], [520, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["positions"]], [250], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["automation"], self.docks["risk"]], [230, 520], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["automation"], self.docks["risk"]], [290, 460], Qt.Orientation.Vertical)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
