@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from core.automation.snapshot import PositionView
 
@@ -54,6 +55,7 @@ def signal_brief(text: str, time: dt.datetime | None) -> str:
     return f"{words} {time:%H:%M}" if time is not None else words
 
 
+@functools.lru_cache(maxsize=4096)  # the same entry times are shown with every snapshot
 def clock(time: dt.datetime | None) -> str:
     """A time of day, ``10:32:05``."""
     return DASH if time is None else f"{time:%H:%M:%S}"

@@ -34,7 +34,7 @@ class FillsModel(ViewsModel):
             return
         self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
         self._views[0:0] = new
-        self._texts[0:0] = [self.texts(f) for f in new]
+        self._texts[0:0] = [None] * len(new)
         self.endInsertRows()
         if len(self._views) > self.keep:
             self.beginRemoveRows(QModelIndex(), self.keep, len(self._views) - 1)

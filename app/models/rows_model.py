@@ -1,8 +1,10 @@
 """A table of immutable views keyed by identity, updated by difference, never by reset.
 
 :meth:`KeyedRowsModel.set_views` compares the new views with the shown ones: rows whose key is
-gone are removed, rows whose view changed are re-formatted and announced with ``dataChanged``,
-new keys are appended. Selection and scroll position survive every update.
+gone are removed, rows whose view changed are announced with ``dataChanged``, new keys are
+appended. Selection and scroll position survive every update. A row's texts are formatted when
+a cell of it is first shown, not when its view arrives: hundreds of positions change with every
+snapshot, and only the rows on screen are ever read.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class ViewsModel(QAbstractTableModel):
     def __init__(self, palette: DeskPalette = DARK) -> None:
         super().__init__()
         self._views: list[Any] = []
-        self._texts: list[tuple[str, ...]] = []
+        self._texts: list[tuple[str, ...] | None] = []  # None: not formatted since the view changed
         self.colours: dict[str, QColor] = {}
         self.set_palette(palette)
 
@@ -96,7 +98,11 @@ class ViewsModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = DISPLAY) -> object:
         if role == DISPLAY:
-            return self._texts[index.row()][index.column()]
+            row = index.row()
+            texts = self._texts[row]
+            if texts is None:
+                texts = self._texts[row] = self.texts(self._views[row])
+            return texts[index.column()]
         if role == FOREGROUND:
             return self.foreground(self._views[index.row()], index.column())
         if role == BACKGROUND:
@@ -127,10 +133,10 @@ class KeyedRowsModel(ViewsModel):
             self.endRemoveRows()
         changed: list[int] = []
         for i, k in enumerate(keys):
-            view = new[k]
-            if view != self._views[i]:
+            view, old = new[k], self._views[i]
+            if view is not old and view != old:
                 self._views[i] = view
-                self._texts[i] = self.texts(view)
+                self._texts[i] = None
                 changed.append(i)
         for first, last in runs(changed):
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
@@ -140,5 +146,5 @@ class KeyedRowsModel(ViewsModel):
             n = len(self._views)
             self.beginInsertRows(QModelIndex(), n, n + len(added) - 1)
             self._views.extend(added)
-            self._texts.extend(self.texts(v) for v in added)
+            self._texts.extend([None] * len(added))
             self.endInsertRows()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +74,13 @@ def theme(dark: bool) -> dict[str, str]:
 
 # -- rows and the follower (plain Python: runs on the worker) -------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalRow:
-    """One line of a journal file, decoded (or marked as not a record)."""
+    """One line of a journal file, decoded (or marked as not a record).
+
+    A row keeps its line's bytes, not its decoded payload: the tail holds tens of thousands of
+    rows and shows a screenful, so ``payload`` and ``summary`` are decoded again when read (a
+    few microseconds) instead of being kept for every row (kilobytes each)."""
 
     file: str
     line: int
@@ -87,13 +90,26 @@ class JournalRow:
     type: str
     trace_id: str
     symbol: str
-    summary: str
-    payload: tuple[tuple[str, str], ...]  # key=value texts, in display order
+    raw: bytes  # the line as written
     error: str = ""  # set on a line that is not a journal record
 
     @property
     def bad(self) -> bool:
         return bool(self.error)
+
+    @property
+    def payload(self) -> tuple[tuple[str, str], ...]:
+        """The payload as key=value texts in display order (symbol first, then what matters)."""
+        if self.error:
+            return (("line", self.raw[:120].decode("utf-8", "replace")),)
+        return payload_pairs(decode_line(self.raw).payload)
+
+    @property
+    def summary(self) -> str:
+        """One line for the table: the payload's pairs, long values cut."""
+        if self.error:
+            return f"{self.error}  {self.raw[:120].decode('utf-8', 'replace')!r}"
+        return "  ".join(f"{k}={v if len(v) <= 48 else v[:45] + '...'}" for k, v in self.payload if k != "symbol")
 
 
 @dataclass(frozen=True)
@@ -118,22 +134,22 @@ def _ist(ts: str) -> str:
         return ts
 
 
-def record_row(rec: Record, file: str, line: int) -> JournalRow:
-    """A record as a row: payload keys in the tail's order (the ones that matter first)."""
-    p = rec.payload
+def payload_pairs(p: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A payload as texts: symbol first, then the keys that matter, then the rest sorted."""
     keys = [k for k in _FIRST_KEYS if k in p] + sorted(k for k in p if k not in _FIRST_KEYS and k != "symbol")
-    pairs = tuple((sys.intern(k), _text(p[k])) for k in keys)  # a key's text is shared by every row
-    summary = "  ".join(f"{k}={v if len(v) <= 48 else v[:45] + '...'}" for k, v in pairs)
-    symbol = _text(p["symbol"]) if "symbol" in p else ""
-    shown = ((("symbol", symbol),) if "symbol" in p else ()) + pairs
-    return JournalRow(file, line, rec.seq, rec.ts, _ist(rec.ts), rec.type, rec.trace_id, symbol, summary, shown)
+    pairs = tuple((k, _text(p[k])) for k in keys)
+    return ((("symbol", _text(p["symbol"])),) if "symbol" in p else ()) + pairs
+
+
+def record_row(rec: Record, raw: bytes, file: str, line: int) -> JournalRow:
+    """A record (decoded from ``raw``) as a row."""
+    symbol = _text(rec.payload["symbol"]) if "symbol" in rec.payload else ""
+    return JournalRow(file, line, rec.seq, rec.ts, _ist(rec.ts), rec.type, rec.trace_id, symbol, bytes(raw))
 
 
 def bad_row(raw: bytes, file: str, line: int, why: str) -> JournalRow:
     error = JournalCorrupt(f"not a journal record ({why})", where=f"{file}:{line}")
-    shown = raw[:120].decode("utf-8", "replace")
-    return JournalRow(file, line, None, "", "", NOT_A_RECORD, "", "", f"{error}  {shown!r}", (("line", shown),),
-                      str(error))
+    return JournalRow(file, line, None, "", "", NOT_A_RECORD, "", "", bytes(raw[:120]), str(error))
 
 
 class JournalFollower:
@@ -194,7 +210,7 @@ class JournalFollower:
             if rec.type not in KNOWN_TYPES:
                 rows.append(bad_row(raw, name, self.line, f"unknown record type {rec.type!r}"))
                 continue
-            rows.append(record_row(rec, name, self.line))
+            rows.append(record_row(rec, raw, name, self.line))
         return rows
 
 

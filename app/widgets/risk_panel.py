@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.models.palette import DeskPalette, desk_palette
 from app.theme import restyle
+from app.widgets.progress import set_bar_value
 from core.automation.events import Command, ResetLock
 from core.automation.snapshot import Alert, Snapshot
 from core.risk.limits import format_inr
@@ -77,6 +78,7 @@ def _countdown(left: dt.timedelta | None) -> str:
         return "cutoff passed"
     minutes = int(left.total_seconds()) // 60
     return f"cutoff in {minutes // 60} h {minutes % 60:02d} min"
+
 
 
 class RiskPanel(QWidget):
@@ -212,7 +214,7 @@ class RiskPanel(QWidget):
             self.loss_used = None
             self.loss_limit_label.setText("off")
             self.loss_bar.setEnabled(False)
-            self.loss_bar.setValue(0)
+            set_bar_value(self.loss_bar, 0)
             self.loss_bar.setFormat("daily loss limit off")
             self.loss_text.setText("daily loss limit off")
 
@@ -289,7 +291,7 @@ class RiskPanel(QWidget):
         return format_inr(value) if value > 0 else "off"
 
     def _fill(self, bar: QProgressBar, label: QLabel, fraction: Decimal, text: str) -> None:
-        bar.setValue(fraction_bp(fraction))
+        set_bar_value(bar, fraction_bp(fraction))
         bar.setFormat(text)
         label.setText(text)
         p = self._palette

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.trades_model import RAW_ROLE, SIM_TRADE_COLUMNS, Kind, TradesModel, format_value
+from app.widgets.progress import set_bar_value
 from app.widgets.sim_worker import LoadWorker, SimRun, SimSettings, SimWorker
 from core.clock import IST, LiveClock, nse_calendar
 from core.errors import AtwError
@@ -420,7 +421,7 @@ class SimulatorTab(QWidget):
         box.addLayout(actions)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
+        set_bar_value(self.progress_bar, 0)
         self.progress_bar.setFormat("%p %")
         box.addWidget(self.progress_bar)
         self.status_label = QLabel("Ready.")
@@ -704,7 +705,7 @@ class SimulatorTab(QWidget):
         worker.signals.failed.connect(self._on_failed)
         worker.signals.cancelled.connect(self._on_cancelled)
         self._worker = worker
-        self.progress_bar.setValue(0)
+        set_bar_value(self.progress_bar, 0)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self._set_status("Starting…")
@@ -724,7 +725,7 @@ class SimulatorTab(QWidget):
         return self._pool.waitForDone(timeout_ms)
 
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setValue(done * 1000 // max(total, 1))
+        set_bar_value(self.progress_bar, done * 1000 // max(total, 1))
 
     def _finish(self) -> None:
         self._worker = None
@@ -733,7 +734,7 @@ class SimulatorTab(QWidget):
 
     def _on_failed(self, text: str) -> None:
         self._finish()
-        self.progress_bar.setValue(0)
+        set_bar_value(self.progress_bar, 0)
         self._show_error(text)
         self.run_failed.emit(text)
 

@@ -224,6 +224,10 @@ def main() -> int:
     print(f"mean lag {statistics.fmean(lags) if lags else float('nan'):.2f} ms")
     print("garbage collections after warm-up (on the UI thread): " + ", ".join(
         f"gen{g} {len(p):,}× max {max(p, default=0):.1f} ms (cpu {max(gc_cpu[g], default=0):.1f})" for g, p in gc_pauses.items()))
+    engine = service._engine
+    print(f"held at the end: journal tail rows {len(window.journal.model.rows):,}, fills rows "
+          f"{window.desk.positions.fills_model.rowCount():,}, engine orders "
+          f"{len(engine.orders.orders) if engine is not None else 0:,}")
     if os.environ.get("ATW_BENCH_GC_TYPES"):
         from collections import Counter
         print(Counter(type(o).__name__ for o in gc.get_objects()).most_common(15))

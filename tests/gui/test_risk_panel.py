@@ -122,3 +122,32 @@ def test_reset_lock_is_enabled_only_while_locked_and_posts_only_after_confirmati
 
     panel.apply_snapshot(snapshot("reducing", "loss"))
     assert panel.reset_button.isEnabled()
+
+
+def test_a_bar_value_change_paints_with_the_window_not_on_the_spot(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QProgressBar
+
+    from app.widgets.progress import set_bar_value
+
+    bar = QProgressBar()
+    bar.setRange(0, 10_000)
+    bar.setTextVisible(False)
+    qtbot.addWidget(bar)
+    bar.resize(300, 20)
+    bar.show()
+    qtbot.waitExposed(bar)
+    qtbot.wait(20)
+    paints: list[int] = []
+
+    class Count(QObject):
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                paints.append(bar.value())
+            return False
+
+    counter = Count()
+    bar.installEventFilter(counter)
+    set_bar_value(bar, 7_500)
+    assert paints == [] and bar.value() == 7_500  # a plain setValue would have painted right here
+    qtbot.waitUntil(lambda: paints == [7_500], timeout=2_000)  # painted by the loop, with the new value
