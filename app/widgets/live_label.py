@@ -26,7 +26,10 @@ class LiveLabel(QLabel):
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         super().setText(text)
-        if not self._pinning and self.fontMetrics().horizontalAdvance(text) > self.contentsRect().width():
+        # Measuring shapes the text (costly at 15 Hz); samples are written with the widest digits,
+        # so a text no longer than its sample fits and only a longer one is measured.
+        if not self._pinning and len(text) > len(self._sample) and \
+                self.fontMetrics().horizontalAdvance(text) > self.contentsRect().width():
             self.set_sample(text)
 
     def setContentsMargins(self, *margins: object) -> None:  # noqa: N802 - Qt's name
