@@ -11,7 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,6 +69,9 @@ class MarketWatch(QWidget):
         self.model = QuotesModel(symbols, strategies, self._palette)
         self._held: dict[str, Quote] = {}  # quotes waiting for the next conflated repaint
         self._shown_at = -float("inf")
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.timeout.connect(self._show_held)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -134,16 +146,26 @@ class MarketWatch(QWidget):
     def apply_market(self, update: MarketUpdate, now: float | None = None) -> None:
         """Show the quotes that changed (only their rows repaint), conflated to ``QUOTES_HZ``.
 
-        The newest quote per instrument is kept; the service sends an update (empty when nothing
-        changed) at least every idle interval, so a held quote shows within a fraction of a second
-        even when the feed stops. ``now``: a monotonic time, for tests."""
+        The newest quote per instrument is kept; a held quote shows at the next update past the
+        interval, or by a timer when none comes (the feed paused or fell silent), so the last
+        price is never held back. ``now``: a monotonic time, for tests."""
         for q in update.quotes:
             self._held[q.symbol] = q
+        if not self._held:
+            return
         now = time.monotonic() if now is None else now
-        if self._held and now - self._shown_at >= 1.0 / QUOTES_HZ:
+        wait = self._shown_at + 1.0 / QUOTES_HZ - now
+        if wait <= 0:
+            self._show_held(now)
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start(int(wait * 1000) + 1)
+
+    def _show_held(self, now: float | None = None) -> None:
+        self._flush_timer.stop()
+        if self._held:
             self.model.apply_quotes(self._held.values())
             self._held = {}
-            self._shown_at = now
+            self._shown_at = time.monotonic() if now is None else now
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Show arm state, failures, last signals and positions per strategy."""
@@ -162,9 +184,7 @@ class MarketWatch(QWidget):
         if symbol not in self._master:
             self._say(f"'{symbol}' is not in the instrument master: not added", error=True)
             return False
-        if self._held:  # the new row starts from the newest quote, not one held back
-            self.model.apply_quotes(self._held.values())
-            self._held = {}
+        self._show_held()  # the new row starts from the newest quote, not one held back
         if not self.model.add_symbol(symbol):
             self._say(f"{symbol} is already in the watch", error=False)
             self.table.selectRow(self.model.row_of(symbol) or 0)

@@ -228,9 +228,6 @@ def main() -> int:
     print(f"held at the end: journal tail rows {len(window.journal.model.rows):,}, fills rows "
           f"{window.desk.positions.fills_model.rowCount():,}, engine orders "
           f"{len(engine.orders.orders) if engine is not None else 0:,}")
-    if os.environ.get("ATW_BENCH_GC_TYPES"):
-        from collections import Counter
-        print(Counter(type(o).__name__ for o in gc.get_objects()).most_common(15))
     ok = p99 < TARGET_P99_MS and worst < TARGET_MAX_MS and growth < TARGET_GROWTH and ticks >= args.ticks
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

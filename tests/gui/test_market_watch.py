@@ -176,10 +176,19 @@ def test_quotes_repaint_at_most_five_times_a_second_and_the_newest_wins(qtbot) -
     watch.apply_market(MarketUpdate((quote(1502.0),), (), ()), now=10.05)  # 50 ms later: held
     watch.apply_market(MarketUpdate((quote(1503.5),), (), ()), now=10.10)
     assert painted == [0] and text(watch, 0, COL_LTP) == "1,501.00"
-    watch.apply_market(MarketUpdate((), (), ()), now=10.21)  # the feed paused: the service's idle update shows it
+    watch.apply_market(MarketUpdate((), (), ()), now=10.21)  # the next update past the interval shows it
     assert painted == [0, 0] and text(watch, 0, COL_LTP) == "1,503.50"
     watch.apply_market(MarketUpdate((), (), ()), now=11.0)  # nothing held: nothing repaints
     assert painted == [0, 0]
+
+
+def test_a_held_quote_shows_on_its_own_when_no_further_update_comes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    watch, _ = make_watch(qtbot, ("INFY",))
+    quote = lambda ltp: Quote("INFY", T, ltp, 1500.0, 1530.0, 1490.0, 1000, 1495.0)  # noqa: E731
+    watch.apply_market(MarketUpdate((quote(1501.0),), (), ()))
+    watch.apply_market(MarketUpdate((quote(1504.25),), (), ()))  # within the interval: held
+    assert text(watch, 0, COL_LTP) == "1,501.00"
+    qtbot.waitUntil(lambda: text(watch, 0, COL_LTP) == "1,504.25", timeout=1_000)  # the feed fell silent
 
 
 def test_a_symbol_added_later_shows_its_last_quote_at_once(qtbot) -> None:  # type: ignore[no-untyped-def]
