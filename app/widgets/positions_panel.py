@@ -3,13 +3,19 @@
 It only displays state: "Exit" (after the trader confirms) posts ``ExitPosition`` and "Cancel"
 posts ``CancelOrder`` for a working entry order; rows change when the next snapshot says so.
 Protective orders have no button: they go with their position.
+
+A position or order that opens or closes shows with the snapshot that says so; changes of value
+only (prices, P&L, a trailed stop) repaint at most ``VALUES_HZ`` times a second, the newest
+winning: hundreds of open positions repainted 15 times a second were the desk's dearest paint,
+and a figure that changes faster than 5 Hz cannot be read anyway.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -30,6 +36,8 @@ from core.automation.events import CancelOrder, Command, ExitPosition
 from core.automation.market_tape import MarketUpdate
 from core.automation.snapshot import Snapshot
 from core.risk.limits import format_inr
+
+VALUES_HZ = 5.0
 
 
 def _table(model: ViewsModel, widths: tuple[int, ...], stretch: int) -> QTableView:
@@ -64,6 +72,11 @@ class PositionsPanel(QWidget):
         self.positions_model = PositionsModel(palette)
         self.orders_model = OrdersModel(palette)
         self.fills_model = FillsModel(keep_fills, palette)
+        self._held: Snapshot | None = None  # a snapshot of changed values only, waiting its turn
+        self._shown_at = -float("inf")
+        self._values_timer = QTimer(self)
+        self._values_timer.setSingleShot(True)
+        self._values_timer.timeout.connect(self._show_held)
 
         self.positions_table = _table(self.positions_model, (110, 130, 65, 60, 95, 80, 95, 140, 95, 140, 90), stretch=9)
         self.orders_table = _table(self.orders_model, (300, 110, 55, 55, 55, 70, 120, 120, 90, 90, 110), stretch=0)
@@ -96,11 +109,37 @@ class PositionsPanel(QWidget):
         self._titles(None)
 
     # ---- inputs from the engine ----------------------------------------------------------
-    def apply_snapshot(self, snap: Snapshot) -> None:
-        """Show the open positions and the working orders of ``snap`` (only changed rows repaint)."""
+    def apply_snapshot(self, snap: Snapshot, now: float | None = None) -> None:
+        """Show the open positions and the working orders of ``snap`` (only changed rows repaint).
+
+        ``now``: a monotonic time, for tests (see the module docstring for the pacing)."""
+        now = time.monotonic() if now is None else now
+        wait = self._shown_at + 1.0 / VALUES_HZ - now
+        if wait > 0 and self._same_rows(snap):
+            self._held = snap
+            if not self._values_timer.isActive():
+                self._values_timer.start(int(wait * 1000) + 1)
+            return
+        self._show(snap, now)
+
+    def _same_rows(self, snap: Snapshot) -> bool:
+        """The snapshot opens and closes nothing: the same positions and orders, by key."""
+        pm, om = self.positions_model, self.orders_model
+        return len(snap.positions) == pm.rowCount() and len(snap.orders) == om.rowCount() and \
+            {pm.key(p) for p in snap.positions} == {pm.key(v) for v in pm.views()} and \
+            {om.key(o) for o in snap.orders} == {om.key(v) for v in om.views()}
+
+    def _show(self, snap: Snapshot, now: float | None = None) -> None:
+        self._values_timer.stop()
+        self._held = None
+        self._shown_at = time.monotonic() if now is None else now
         self.positions_model.set_views(snap.positions)
         self.orders_model.set_views(snap.orders)
         self._titles(snap)
+
+    def _show_held(self) -> None:
+        if self._held is not None:
+            self._show(self._held)
 
     def apply_market(self, update: MarketUpdate) -> None:
         """Put the update's fills on top of the fills table."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -118,7 +119,7 @@ def test_cancel_posts_cancel_order_for_entry_orders_only(qtbot) -> None:  # type
 
 def test_snapshot_updates_change_only_the_rows_that_changed(qtbot) -> None:  # type: ignore[no-untyped-def]
     panel, _, _ = make_panel(qtbot)
-    panel.apply_snapshot(snapshot())
+    panel.apply_snapshot(snapshot(), now=1.0)
     m = panel.positions_model
     events: list[tuple[str, int, int]] = []
     m.dataChanged.connect(lambda a, b, _roles=None: events.append(("changed", a.row(), b.row())))
@@ -127,14 +128,28 @@ def test_snapshot_updates_change_only_the_rows_that_changed(qtbot) -> None:  # t
     m.modelReset.connect(lambda: events.append(("reset", 0, 0)))
     panel.positions_table.selectRow(2)
     moved = PositionView(*[getattr(SBIN, f) for f in SBIN.__slots__][:-2], 750.10, Decimal("1600.00"))
-    panel.apply_snapshot(snapshot(positions=(RELIANCE, moved, INFY)))
+    panel.apply_snapshot(snapshot(positions=(RELIANCE, moved, INFY)), now=2.0)
     assert events == [("changed", 1, 1)]
     assert m.index(1, PositionsModel.COL_PNL).data() == "Rs 1,600.00"
-    panel.apply_snapshot(snapshot(positions=(RELIANCE, moved, INFY)))  # the same: nothing repaints
+    panel.apply_snapshot(snapshot(positions=(RELIANCE, moved, INFY)), now=3.0)  # the same: nothing repaints
     assert events == [("changed", 1, 1)]
-    panel.apply_snapshot(snapshot(positions=(moved, INFY)))
+    panel.apply_snapshot(snapshot(positions=(moved, INFY)), now=3.01)  # a position closed: shown at once
     assert events[-1] == ("removed", 0, 0)
     assert panel.positions_table.currentIndex().row() == 1 and m.view_at(1).symbol == "INFY"  # selection kept
+
+
+def test_value_changes_repaint_at_most_five_times_a_second_and_the_newest_shows(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel, _, _ = make_panel(qtbot)
+    panel.apply_snapshot(snapshot(), now=time.monotonic())
+    m = panel.positions_model
+    fields = [getattr(SBIN, f) for f in SBIN.__slots__][:-2]
+    first = PositionView(*fields, 750.10, Decimal("1600.00"))
+    newest = PositionView(*fields, 751.00, Decimal("1690.00"))
+    panel.apply_snapshot(snapshot(positions=(RELIANCE, first, INFY)))  # values only, within 200 ms: held
+    panel.apply_snapshot(snapshot(positions=(RELIANCE, newest, INFY)))
+    assert m.view_at(1) is SBIN
+    qtbot.waitUntil(lambda: m.view_at(1) is newest, timeout=1_000)  # shown by the timer, the newest wins
+    assert m.index(1, PositionsModel.COL_PNL).data() == "Rs 1,690.00"
 
 
 def test_fills_appear_newest_first_and_are_capped(qtbot) -> None:  # type: ignore[no-untyped-def]
