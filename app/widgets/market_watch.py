@@ -8,7 +8,6 @@ readable at that rate, and the watch is the desk's largest repaint.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
@@ -18,7 +17,6 @@ from PySide6.QtCore import (
     QPoint,
     QStringListModel,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QKeySequence
@@ -37,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.models.palette import DeskPalette, desk_palette
 from app.models.quotes_model import COL_HIGH, COL_LOW, COL_VOLUME, QUOTE_COLUMNS, QuotesModel
+from app.widgets.pacer import Pacer
 from core.automation.events import Arm, Command, Disarm
 from core.automation.market_tape import MarketUpdate, Quote
 from core.automation.snapshot import Snapshot
@@ -68,10 +67,7 @@ class MarketWatch(QWidget):
         self._error = False
         self.model = QuotesModel(symbols, strategies, self._palette)
         self._held: dict[str, Quote] = {}  # quotes waiting for the next conflated repaint
-        self._shown_at = -float("inf")
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.timeout.connect(self._show_held)
+        self._pacer = Pacer(QUOTES_HZ, self._show_held, self)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -151,21 +147,12 @@ class MarketWatch(QWidget):
         price is never held back. ``now``: a monotonic time, for tests."""
         for q in update.quotes:
             self._held[q.symbol] = q
-        if not self._held:
-            return
-        now = time.monotonic() if now is None else now
-        wait = self._shown_at + 1.0 / QUOTES_HZ - now
-        if wait <= 0:
-            self._show_held(now)
-        elif not self._flush_timer.isActive():
-            self._flush_timer.start(int(wait * 1000) + 1)
-
-    def _show_held(self, now: float | None = None) -> None:
-        self._flush_timer.stop()
         if self._held:
-            self.model.apply_quotes(self._held.values())
-            self._held = {}
-            self._shown_at = time.monotonic() if now is None else now
+            self._pacer.offer(now)
+
+    def _show_held(self) -> None:
+        self.model.apply_quotes(self._held.values())
+        self._held = {}
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Show arm state, failures, last signals and positions per strategy."""
@@ -184,7 +171,8 @@ class MarketWatch(QWidget):
         if symbol not in self._master:
             self._say(f"'{symbol}' is not in the instrument master: not added", error=True)
             return False
-        self._show_held()  # the new row starts from the newest quote, not one held back
+        if self._held:  # the new row starts from the newest quote, not one held back
+            self._pacer.show_now()
         if not self.model.add_symbol(symbol):
             self._say(f"{symbol} is already in the watch", error=False)
             self.table.selectRow(self.model.row_of(symbol) or 0)

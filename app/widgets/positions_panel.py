@@ -12,10 +12,9 @@ and a figure that changes faster than 5 Hz cannot be read anyway.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -32,6 +31,7 @@ from app.models.fills_model import DEFAULT_KEEP, FillsModel
 from app.models.palette import desk_palette
 from app.models.positions_model import OrdersModel, PositionsModel, is_entry
 from app.models.rows_model import ViewsModel
+from app.widgets.pacer import Pacer
 from core.automation.events import CancelOrder, Command, ExitPosition
 from core.automation.market_tape import MarketUpdate
 from core.automation.snapshot import Snapshot
@@ -72,11 +72,8 @@ class PositionsPanel(QWidget):
         self.positions_model = PositionsModel(palette)
         self.orders_model = OrdersModel(palette)
         self.fills_model = FillsModel(keep_fills, palette)
-        self._held: Snapshot | None = None  # a snapshot of changed values only, waiting its turn
-        self._shown_at = -float("inf")
-        self._values_timer = QTimer(self)
-        self._values_timer.setSingleShot(True)
-        self._values_timer.timeout.connect(self._show_held)
+        self._held: Snapshot | None = None  # the newest snapshot, until shown
+        self._pacer = Pacer(VALUES_HZ, self._show_held, self)
 
         self.positions_table = _table(self.positions_model, (110, 130, 65, 60, 95, 80, 95, 140, 95, 140, 90), stretch=9)
         self.orders_table = _table(self.orders_model, (300, 110, 55, 55, 55, 70, 120, 120, 90, 90, 110), stretch=0)
@@ -113,14 +110,12 @@ class PositionsPanel(QWidget):
         """Show the open positions and the working orders of ``snap`` (only changed rows repaint).
 
         ``now``: a monotonic time, for tests (see the module docstring for the pacing)."""
-        now = time.monotonic() if now is None else now
-        wait = self._shown_at + 1.0 / VALUES_HZ - now
-        if wait > 0 and self._same_rows(snap):
-            self._held = snap
-            if not self._values_timer.isActive():
-                self._values_timer.start(int(wait * 1000) + 1)
-            return
-        self._show(snap, now)
+        same_rows = self._same_rows(snap)
+        self._held = snap
+        if same_rows:
+            self._pacer.offer(now)
+        else:
+            self._pacer.show_now(now)
 
     def _same_rows(self, snap: Snapshot) -> bool:
         """The snapshot opens and closes nothing: the same positions and orders, by key."""
@@ -129,17 +124,12 @@ class PositionsPanel(QWidget):
             {pm.key(p) for p in snap.positions} == {pm.key(v) for v in pm.views()} and \
             {om.key(o) for o in snap.orders} == {om.key(v) for v in om.views()}
 
-    def _show(self, snap: Snapshot, now: float | None = None) -> None:
-        self._values_timer.stop()
-        self._held = None
-        self._shown_at = time.monotonic() if now is None else now
-        self.positions_model.set_views(snap.positions)
-        self.orders_model.set_views(snap.orders)
-        self._titles(snap)
-
     def _show_held(self) -> None:
-        if self._held is not None:
-            self._show(self._held)
+        snap, self._held = self._held, None
+        if snap is not None:
+            self.positions_model.set_views(snap.positions)
+            self.orders_model.set_views(snap.orders)
+            self._titles(snap)
 
     def apply_market(self, update: MarketUpdate) -> None:
         """Put the update's fills on top of the fills table."""

@@ -48,6 +48,12 @@ def builder(home: Path, built_on: list[threading.Thread], speed: float | None = 
     return build
 
 
+def both_days_played(snaps: list[Snapshot]) -> bool:
+    """The replay went past its second day's cutoff (halted there, the next day later than the first)."""
+    return bool(snaps) and snaps[-1].state == "halted" and snaps[-1].cutoff_in is not None \
+        and snaps[-1].time.date() > snaps[0].time.date()
+
+
 def test_arm_then_kill_through_the_service_reach_the_engine_and_come_back_as_snapshots(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     built_on: list[threading.Thread] = []
     service = AutomationService(builder(tmp_path, built_on), idle_ms=10)
@@ -90,8 +96,7 @@ def test_a_tick_storm_reaches_the_ui_as_a_bounded_rate_of_snapshots(qtbot, tmp_p
     started = time.monotonic()
     service.start()
     try:
-        qtbot.waitUntil(lambda: bool(seen) and seen[-1].state == "halted" and seen[-1].cutoff_in is not None
-                        and seen[-1].time.date() > seen[0].time.date(), timeout=60_000)  # both days played
+        qtbot.waitUntil(lambda: both_days_played(seen), timeout=60_000)
     finally:
         assert service.stop()
     elapsed = time.monotonic() - started
@@ -152,8 +157,7 @@ def test_a_ui_that_never_releases_its_turn_does_not_stop_the_automation(qtbot, t
     service.snapshot.connect(lambda _snap: service.hold_for_ui())  # held on every update, never released
     service.start()
     try:
-        qtbot.waitUntil(lambda: bool(snaps) and snaps[-1].state == "halted" and snaps[-1].cutoff_in is not None
-                        and snaps[-1].time.date() > snaps[0].time.date(), timeout=60_000)  # both days played
+        qtbot.waitUntil(lambda: both_days_played(snaps), timeout=60_000)
     finally:
         assert service.stop()
     assert service.finished_cleanly
