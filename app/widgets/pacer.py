@@ -11,9 +11,11 @@ from PySide6.QtCore import QObject, QTimer
 class Pacer:
     """Paces a panel's ``show`` (which applies whatever the panel is holding).
 
-    :meth:`offer` shows at once when the interval since the last show has passed, else arms a
-    one-shot timer for the moment it will have, so a held change appears even when no further
-    update comes. :meth:`show_now` shows at once whatever the interval (a row that opens or closes)."""
+    :meth:`offer` shows at once when the interval since the last show has passed. Otherwise the
+    change is held for a later offer (the window paints offers in its update steps, with the
+    engine held: the cheap place to paint), and a one-shot timer shows it one interval after its
+    turn came if no offer has by then, so a held change appears even when no further update
+    comes. :meth:`show_now` shows at once whatever the interval (a row that opens or closes)."""
 
     def __init__(self, hz: float, show: Callable[[], None], parent: QObject) -> None:
         self.interval = 1.0 / hz
@@ -31,7 +33,7 @@ class Pacer:
         if wait <= 0:
             self.show_now(now)
         elif not self._timer.isActive():
-            self._timer.start(int(wait * 1000) + 1)
+            self._timer.start(int((wait + self.interval) * 1000) + 1)
 
     def show_now(self, now: float | None = None) -> None:
         self._timer.stop()

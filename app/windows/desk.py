@@ -95,38 +95,58 @@ class DeskView(QMainWindow):
         self.chart.set_markers(self.markers.get(symbol, []))
 
     def apply_market(self, update: MarketUpdate) -> None:
-        self.bars.add(update.bars)
-        self.watch.apply_market(update)
-        self.positions.apply_market(update)
-        charted = self.charted
-        mine = [bar for bar in update.bars if bar.symbol == charted]
-        if len(mine) > REDRAW_AFTER:  # history arriving (warm-up, catch-up): one redraw, not one per bar
-            self.chart.show_series(charted, self.bars.frame(charted))
-            self.chart.set_markers(self.markers.get(charted, []))
-        else:
-            for bar in mine:
-                self.chart.append_bar(bar)
-        for quote in update.quotes:
-            if quote.symbol == charted:
-                self.chart.update_price(charted, quote.time, quote.ltp)
-        new = [f for f in update.fills if f.symbol]
-        for fill in new:
-            marks = self.markers.setdefault(fill.symbol, [])
-            marks.append(_marker(fill))
-            del marks[:-MAX_MARKERS]
-        if any(f.symbol == charted for f in new):
-            self.chart.set_markers(self.markers[charted])
+        """Show a market update everywhere at once (the window shows it in steps instead)."""
+        self.show_on_chart((update,), None)
+        self.show_on_panels((update,), None)
 
     def apply_snapshot(self, snap: Snapshot) -> None:
-        self.watch.apply_snapshot(snap)
-        self.automation.show_snapshot(snap)
-        self.risk.apply_snapshot(snap)
-        self.positions.apply_snapshot(snap)
-        held = next((p for p in snap.positions if p.symbol == self.charted), None)
-        if held is None:
-            self.chart.set_levels(None, None, "")
-        else:
-            self.chart.set_levels(held.stop, held.target, held.stop_kind)
+        """Show a snapshot everywhere at once (the window shows it in steps instead)."""
+        self.show_on_chart((), snap)
+        self.show_on_panels((), snap)
+
+    def show_on_chart(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
+        """The chart's part of the updates (bars kept, the charted symbol's candles, live price,
+        fills as markers) and of the newest snapshot (stop and target lines)."""
+        charted = self.charted
+        fills_on_chart = False
+        for update in updates:
+            self.bars.add(update.bars)
+            mine = [bar for bar in update.bars if bar.symbol == charted]
+            if len(mine) > REDRAW_AFTER:  # history arriving (warm-up, catch-up): one redraw, not one per bar
+                self.chart.show_series(charted, self.bars.frame(charted))
+                fills_on_chart = True
+            else:
+                for bar in mine:
+                    self.chart.append_bar(bar)
+            for quote in update.quotes:
+                if quote.symbol == charted:
+                    self.chart.update_price(charted, quote.time, quote.ltp)
+            for fill in update.fills:
+                if fill.symbol:
+                    marks = self.markers.setdefault(fill.symbol, [])
+                    marks.append(_marker(fill))
+                    del marks[:-MAX_MARKERS]
+                    fills_on_chart = fills_on_chart or fill.symbol == charted
+        if fills_on_chart:
+            self.chart.set_markers(self.markers.get(charted, []))
+        if snap is not None:
+            held = next((p for p in snap.positions if p.symbol == charted), None)
+            if held is None:
+                self.chart.set_levels(None, None, "")
+            else:
+                self.chart.set_levels(held.stop, held.target, held.stop_kind)
+
+    def show_on_panels(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
+        """The panels' part: quotes and fills to the watch and the positions, then the newest
+        snapshot to every panel."""
+        for update in updates:
+            self.watch.apply_market(update)
+            self.positions.apply_market(update)
+        if snap is not None:
+            self.watch.apply_snapshot(snap)
+            self.automation.show_snapshot(snap)
+            self.risk.apply_snapshot(snap)
+            self.positions.apply_snapshot(snap)
 
     def set_theme(self, dark: bool) -> None:
         for panel in (self.chart, self.watch, self.risk, self.positions):

@@ -34,6 +34,7 @@ from app.widgets.live_label import LiveLabel
 from app.widgets.shortcut_sheet import SHORTCUTS, ShortcutSheet
 from app.widgets.simulator_tab import SimulatorTab
 from app.windows.desk import DeskView
+from app.windows.update_steps import UpdateSteps
 from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill
 from core.automation.market_tape import MarketUpdate
 from core.automation.snapshot import Snapshot
@@ -84,7 +85,6 @@ class MainWindow(QMainWindow):
         self._on_close = on_close or self._ask_close
         self.last: Snapshot | None = None
         self._quote_wall = 0.0
-        self._paint_due = False
         strategies = list(dict.fromkeys(st for _, st in pairs))
         watched = self.settings.value("watch", None)
         symbols = list(symbols if symbols is not None else dict.fromkeys(s for s, _ in pairs))
@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
             symbols = list(dict.fromkeys([*symbols, *[str(s) for s in watched]]))
         self.desk = DeskView(self.post, pairs=pairs, symbols=symbols, strategies=strategies, mode=mode,
                              master=master or default_master(), confirm=self.confirm)
+        # the chart and the panels are shown (and painted) in separate passes of the loop
+        self.steps = UpdateSteps([self.desk.show_on_chart, self._show_on_panels], paint=self._paint_now,
+                                 hold=service.hold_for_ui, release=service.release_from_ui)
         self.simulator = SimulatorTab()
         self.ledger = LedgerTab()
         self.journal = JournalTab(journal_dir if journal_dir is not None else atw_home() / "journal")
@@ -132,40 +135,26 @@ class MainWindow(QMainWindow):
     def apply_market(self, update: MarketUpdate) -> None:
         if update.quotes:
             self._quote_wall = time.monotonic()
-        self._hold_engine()
-        self.desk.apply_market(update)
+        self.steps.market(update)
 
     def apply_snapshot(self, snap: Snapshot) -> None:
-        self._hold_engine()
-        self._show_snapshot(snap)
-
-    def _hold_engine(self) -> None:
-        """The engine waits while this update is applied and painted (see ``AutomationService``).
-
-        The paint is a step of its own on the loop's next pass (input and timers get their turn
-        between), and it paints explicitly: left to the loop, the repaint could come after the
-        engine went on, and every Python call of it would wait for the engine's thread."""
-        self.service.hold_for_ui()
-        if not self._paint_due:
-            self._paint_due = True
-            QTimer.singleShot(0, self._paint_and_release)
-
-    def _paint_and_release(self) -> None:
-        self._paint_due = False
-        try:
-            scene = self.desk.chart.graphics.scene()
-            QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)  # the chart's dirty items
-            QApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)  # the window's repaint
-        finally:
-            self.service.release_from_ui()
-
-    def _show_snapshot(self, snap: Snapshot) -> None:
         self.last = snap
-        self.desk.apply_snapshot(snap)
-        self.clock_label.setText(f"{snap.time:%a %d %b %Y  %H:%M:%S} IST")
-        self.broker_label.setText(f"broker: {snap.broker} · connected")
-        pnl = snap.realised + snap.unrealised
-        self.pnl_label.setText(f"day P&L ₹{pnl:,.2f}")
+        self.steps.snapshot(snap)
+
+    def _paint_now(self) -> None:
+        """Paint what the last step changed, on the spot (left to the loop, the repaint could
+        come after the engine went on, and every Python call of it would wait for the engine)."""
+        scene = self.desk.chart.graphics.scene()
+        QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)  # the chart's dirty items
+        QApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)  # the window's repaint
+
+    def _show_on_panels(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
+        self.desk.show_on_panels(updates, snap)
+        if snap is not None:
+            self.clock_label.setText(f"{snap.time:%a %d %b %Y  %H:%M:%S} IST")
+            self.broker_label.setText(f"broker: {snap.broker} · connected")
+            pnl = snap.realised + snap.unrealised
+            self.pnl_label.setText(f"day P&L ₹{pnl:,.2f}")
 
     def _show_feed_health(self) -> None:
         if not self._quote_wall:
@@ -385,5 +374,6 @@ class MainWindow(QMainWindow):
         while time.monotonic() < deadline and (self.last is None or self.last.positions):
             QApplication.processEvents()
             time.sleep(0.02)
+        self.steps.flush()  # the panels show the exits before the window goes
         if self.last is not None and self.last.positions:
             self._alert("error", f"{len(self.last.positions)} position(s) still open after {timeout_s:.0f}s")

@@ -1,0 +1,102 @@
+"""UpdateSteps: the service's updates shown one panel group at a time, each painted in its own pass.
+
+Qt paints every dirty widget of a window in one go. Under a tick storm the chart (a new candle
+scrolls it: every item and both axes redrawn) and the tables (hundreds of positions and orders)
+were dirty together, and the window's one paint was their sum — the longest freezes the trader
+saw. Here each group is a *step*: it applies what is pending for it and is painted on the spot;
+the next step runs on the loop's next pass, so input and timers get their turn between.
+
+Every update is queued for every step. Market updates are incremental (bars, fills), so a
+step gets all of them, in order; snapshots are whole states, so a step gets only the newest.
+Under a backlog the steps therefore coalesce rather than fall behind.
+
+While steps are pending the engine is held (``hold``; the service caps each hold), and it is
+released (``release``) once the last step has painted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QTimer
+
+from core.automation.market_tape import MarketUpdate
+from core.automation.snapshot import Snapshot
+
+Step = Callable[[Sequence[MarketUpdate], Snapshot | None], None]
+
+
+@dataclass
+class _Pending:
+    markets: list[MarketUpdate] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.markets) or self.snapshot is not None
+
+    def take(self) -> tuple[list[MarketUpdate], Snapshot | None]:
+        markets, snap = self.markets, self.snapshot
+        self.markets, self.snapshot = [], None
+        return markets, snap
+
+
+class UpdateSteps:
+    """Runs ``steps`` in turn over the queued updates, ``paint`` after each (module docstring)."""
+
+    def __init__(self, steps: Sequence[Step], *, paint: Callable[[], None],
+                 hold: Callable[[], None], release: Callable[[], None]) -> None:
+        self._steps = list(steps)
+        self._pending = [_Pending() for _ in self._steps]
+        self._paint = paint
+        self._hold = hold
+        self._release = release
+        self._next = 0  # the step to try first on the next pass
+        self._due = False
+
+    def market(self, update: MarketUpdate) -> None:
+        for pending in self._pending:
+            pending.markets.append(update)
+        self._schedule()
+
+    def snapshot(self, snap: Snapshot) -> None:
+        for pending in self._pending:
+            pending.snapshot = snap
+        self._schedule()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing left to show."""
+        return not any(self._pending)
+
+    def flush(self) -> None:
+        """Run every pending step now (tests, and before the window reads its own panels)."""
+        while not self.idle:
+            self._run_one()
+        self._release()
+
+    def _schedule(self) -> None:
+        self._hold()
+        if not self._due:
+            self._due = True
+            QTimer.singleShot(0, self._pass)
+
+    def _pass(self) -> None:
+        self._due = False
+        try:
+            self._run_one()
+        finally:
+            if self.idle:
+                self._release()
+            else:
+                self._schedule()
+
+    def _run_one(self) -> None:
+        count = len(self._steps)
+        for k in range(count):
+            i = (self._next + k) % count
+            if self._pending[i]:
+                self._next = (i + 1) % count
+                self._steps[i](*self._pending[i].take())
+                self._paint()
+                return
