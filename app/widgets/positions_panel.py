@@ -17,7 +17,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGroupBox,
     QHeaderView,
     QMenu,
     QMessageBox,
@@ -31,6 +30,7 @@ from app.models.fills_model import DEFAULT_KEEP, FillsModel
 from app.models.palette import desk_palette
 from app.models.positions_model import OrdersModel, PositionsModel, is_entry
 from app.models.rows_model import ViewsModel
+from app.widgets.live_group_box import LiveGroupBox
 from app.widgets.pacer import Pacer
 from core.automation.events import CancelOrder, Command, ExitPosition
 from core.automation.market_tape import MarketUpdate
@@ -84,9 +84,10 @@ class PositionsPanel(QWidget):
             table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             table.customContextMenuRequested.connect(menu)
 
-        self.positions_box = QGroupBox()
-        self.orders_box = QGroupBox()
-        self.fills_box = QGroupBox()
+        # titles carry counts that change all the time: live titles repaint the box, not the window
+        self.positions_box = LiveGroupBox("Open positions  (9999)  ·  unrealised Rs -99,99,99,999.99")
+        self.orders_box = LiveGroupBox("Working orders  (9999: 9999 entry, 9999 protective)")
+        self.fills_box = LiveGroupBox("Fills  (9999, newest first)")
         # positions on the left (what is at risk), working orders and fills side by side on the right
         splitter = QSplitter(Qt.Orientation.Horizontal)
         right = QSplitter(Qt.Orientation.Horizontal)
@@ -135,16 +136,16 @@ class PositionsPanel(QWidget):
         """Put the update's fills on top of the fills table."""
         if update.fills:
             self.fills_model.add_fills(update.fills)
-            self.fills_box.setTitle(f"Fills  ({self.fills_model.rowCount()}, newest first)")
+            self.fills_box.set_live_title(f"Fills  ({self.fills_model.rowCount()}, newest first)")
 
     def _titles(self, snap: Snapshot | None) -> None:
         n = self.positions_model.rowCount()
         pnl = f"  ·  unrealised {format_inr(snap.unrealised)}" if snap is not None and n else ""
-        self.positions_box.setTitle(f"Open positions  ({n}){pnl}")
+        self.positions_box.set_live_title(f"Open positions  ({n}){pnl}")
         entries = sum(1 for o in self.orders_model.views() if is_entry(o))
         working = self.orders_model.rowCount()
-        self.orders_box.setTitle(f"Working orders  ({working}: {entries} entry, {working - entries} protective)")
-        self.fills_box.setTitle(f"Fills  ({self.fills_model.rowCount()}, newest first)")
+        self.orders_box.set_live_title(f"Working orders  ({working}: {entries} entry, {working - entries} protective)")
+        self.fills_box.set_live_title(f"Fills  ({self.fills_model.rowCount()}, newest first)")
 
     # ---- actions -------------------------------------------------------------------------
     def exit_row(self, row: int) -> ExitPosition | None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.models.palette import DeskPalette, desk_palette
 from app.theme import restyle
+from app.widgets.live_label import LiveLabel
 from app.widgets.progress import set_bar_value
 from core.automation.events import Command, ResetLock
 from core.automation.snapshot import Alert, Snapshot
@@ -98,7 +99,7 @@ class RiskPanel(QWidget):
         self.state_label.setMinimumWidth(260)
         self.reason_label = QLabel("waiting for the engine's first snapshot")
         self.reason_label.setWordWrap(True)
-        self.session_label = QLabel("")
+        self.session_label = LiveLabel("canary · paper-replay broker · cutoff in 9 h 59 min · as of 23:59:59")
         self.reset_button = QPushButton("Reset lock…")
         self.reset_button.setMinimumHeight(40)
         self.reset_button.setEnabled(False)
@@ -114,24 +115,26 @@ class RiskPanel(QWidget):
         state_row.addLayout(words, 1)
         state_row.addWidget(self.reset_button)
 
-        self.capital_label, self.cash_label, self.blocked_label = QLabel(), QLabel(), QLabel()
-        self.used_label, self.available_label = QLabel(), QLabel()
+        # value labels change on every snapshot: fixed-size LiveLabels, so a new figure does not
+        # re-lay-out the panel
+        self.capital_label, self.cash_label, self.blocked_label = _rupees(), _rupees(), _rupees()
+        self.used_label, self.available_label = _rupees(), _rupees()
         self.utilisation_bar, self.utilisation_text = self._bar(), QLabel()
         margin = self._group("Margin (RMS)", [
             ("Capital", self.capital_label), ("Cash", self.cash_label),
             ("Blocked by working orders", self.blocked_label), ("Used by positions", self.used_label),
             ("Available", self.available_label)], ("Utilisation", self.utilisation_bar, self.utilisation_text))
 
-        self.realised_label, self.unrealised_label, self.day_pnl_label = QLabel(), QLabel(), QLabel()
-        self.loss_limit_label = QLabel()
+        self.realised_label, self.unrealised_label, self.day_pnl_label = _rupees(), _rupees(), _rupees()
+        self.loss_limit_label = _rupees()
         self.loss_bar, self.loss_text = self._bar(), QLabel()
         pnl = self._group("Day P&&L", [
             ("Realised", self.realised_label), ("Unrealised", self.unrealised_label),
             ("Day P&L", self.day_pnl_label), ("Daily loss limit", self.loss_limit_label)],
             ("Loss limit used", self.loss_bar, self.loss_text))
 
-        self.positions_label, self.per_trade_label = QLabel(), QLabel()
-        self.order_value_label, self.rate_label = QLabel(), QLabel()
+        self.positions_label, self.per_trade_label = LiveLabel("9999 of 9999"), _rupees()
+        self.order_value_label, self.rate_label = _rupees(), LiveLabel("9999 / s, 99999 / min")
         self.positions_bar, self.positions_text = self._bar(), QLabel()
         limits = self._group("Limits", [
             ("Open positions", self.positions_label), ("Max loss per trade", self.per_trade_label),
@@ -324,3 +327,7 @@ class RiskPanel(QWidget):
             grid.addWidget(label, r, 1)
         grid.addWidget(progress, len(rows) + 1, 0, 1, 2)
         return box
+
+
+def _rupees() -> LiveLabel:
+    return LiveLabel("-Rs 99,99,99,999.99")

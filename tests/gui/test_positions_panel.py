@@ -86,7 +86,7 @@ def test_positions_show_stop_with_its_kind_and_pnl_coloured(qtbot) -> None:  # t
     assert rows[2][7] == "—" and rows[2][9] == "-Rs 768.00"
     assert m.index(0, PositionsModel.COL_PNL).data(Qt.ItemDataRole.ForegroundRole).name() == DARK.up
     assert m.index(2, PositionsModel.COL_PNL).data(Qt.ItemDataRole.ForegroundRole).name() == DARK.down
-    assert "unrealised Rs 1,569.50" in panel.positions_box.title()  # 1,197.50 + 1,140.00 - 768.00
+    assert "unrealised Rs 1,569.50" in panel.positions_box.live_title()  # 1,197.50 + 1,140.00 - 768.00
 
 
 def test_exit_posts_exit_position_for_that_rows_pair_only_after_confirmation(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +114,7 @@ def test_cancel_posts_cancel_order_for_entry_orders_only(qtbot) -> None:  # type
     assert posted == []
     click(qtbot, panel.orders_table, 2, OrdersModel.COL_ACTION)
     assert posted == [CancelOrder(ENTRY.client_order_id)] and asked == []
-    assert "3: 1 entry, 2 protective" in panel.orders_box.title()
+    assert "3: 1 entry, 2 protective" in panel.orders_box.live_title()
 
 
 def test_snapshot_updates_change_only_the_rows_that_changed(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -163,7 +163,7 @@ def test_fills_appear_newest_first_and_are_capped(qtbot) -> None:  # type: ignor
     assert m.index(0, 0).data() == "11:42:24" and m.index(0, 5).data() == "757.00"
     panel.apply_market(MarketUpdate((), (), tuple(fill(k) for k in range(10, 20))))  # more than the cap at once
     assert [m.view_at(r) for r in range(5)] == [fill(k) for k in (19, 18, 17, 16, 15)]
-    assert "Fills  (5, newest first)" == panel.fills_box.title()
+    assert "Fills  (5, newest first)" == panel.fills_box.live_title()
 
 
 def _builder(home: Path) -> Callable[[Callable[[Snapshot], None]], Hosted]:
