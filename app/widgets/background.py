@@ -17,7 +17,7 @@ thread that owns the :class:`Background` (the UI thread), through a queued signa
 Python's cyclic garbage collector runs on whichever thread happens to allocate; if it frees a
 Qt object (a discarded pyqtgraph item, a closed widget) on a worker, Qt can crash. An application
 that runs Python on worker threads should therefore collect on the UI thread only, e.g. with
-``pyqtgraph.util.garbage_collector.GarbageCollector`` created once at start-up.
+``app.gc_pacer.GcPacer`` created once at start-up.
 """
 
 from __future__ import annotations
