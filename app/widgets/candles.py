@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPicture
 
+from app.widgets.static_text_axis import StaticTextAxis
 from core.clock import IST
 from core.market.bars import IST_OFFSET_NS, NS_PER_MINUTE
 
@@ -315,11 +316,11 @@ SESSION_MINUTES = 375
 LABEL_SPACING_PX = 90
 
 
-class IstTimeAxis(pg.AxisItem):
+class IstTimeAxis(StaticTextAxis):
     """Bottom axis over bar indices: dates at the first bar of a session, IST times within it."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(orientation="bottom", **kwargs)
+        super().__init__("bottom", **kwargs)
         self._ts = np.empty(0, dtype=np.int64)
         self._minutes = 1
 

@@ -44,7 +44,9 @@ from app.widgets.candles import (
     VolumeItem,
     bucket_size,
 )
+from app.widgets.grid_item import GridItem, blend
 from app.widgets.live_label import LiveLabel
+from app.widgets.static_text_axis import StaticTextAxis
 from core.clock import IST
 from core.indicators import EmaStream, TrueRangeStream, WilderStream, atr, ema
 from core.market.bars import IST_OFFSET_NS, NS_PER_MINUTE, Bar, BarSeries, arrays_from_frame
@@ -54,6 +56,7 @@ from core.market.sessions import NS_PER_DAY, REGULAR_OPEN_MIN, SessionTable, ist
 TIMEFRAMES = (1, 3, 5, 15)
 INITIAL_CANDLES = 120
 RIGHT_MARGIN = 4  # empty bars right of the last candle, room for the forming one
+GRID_SHARE = 0.12  # of the axis colour over the background: what pyqtgraph's showGrid(alpha=0.12) drew
 MAX_LABELLED_MARKERS_VIEW = 600  # marker labels hide when more candles than this are visible
 NS_PER_S = 1_000_000_000
 
@@ -481,6 +484,7 @@ class ChartWidget(QWidget):
         self.palette_colors = DARK if dark else LIGHT
         self._markers: tuple[TradeMarker, ...] = ()
         self._marker_labels: dict[tuple[TradeMarker, str], pg.TextItem] = {}
+        self._placed: list[tuple[TradeMarker, int, str]] = []  # (marker, candle index, colour) as drawn
         self._levels: tuple[float | None, float | None, str] = (None, None, "stop")
         self._crosshair_index: int | None = None
         self._build_header()
@@ -536,8 +540,9 @@ class ChartWidget(QWidget):
     def _build_plots(self) -> None:
         self.graphics = pg.GraphicsLayoutWidget()
         self.axis = IstTimeAxis()
-        self.price_plot = self.graphics.addPlot(row=0, col=0)
-        self.volume_plot = self.graphics.addPlot(row=1, col=0, axisItems={"bottom": self.axis})
+        self.price_plot = self.graphics.addPlot(row=0, col=0, axisItems={"right": StaticTextAxis("right")})
+        self.volume_plot = self.graphics.addPlot(row=1, col=0, axisItems={"bottom": self.axis,
+                                                                          "right": StaticTextAxis("right")})
         self.graphics.ci.layout.setRowStretchFactor(0, 5)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.graphics.ci.layout.setVerticalSpacing(0)
@@ -561,6 +566,12 @@ class ChartWidget(QWidget):
         # Axes are text, slow to paint: kept as pixmaps, drawn again only when their ticks change.
         for axis in (self.axis, self.price_plot.getAxis("right"), self.volume_plot.getAxis("right")):
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+        # grids drawn by GridItems, not by the axes (see app/widgets/grid_item.py)
+        self.price_grid = GridItem(self.axis, self.price_plot.getAxis("right"))
+        self.volume_grid = GridItem(self.axis, None)
+        self.price_plot.addItem(self.price_grid, ignoreBounds=True)
+        self.volume_plot.addItem(self.volume_grid, ignoreBounds=True)
 
         p = self.palette_colors
         self.or_item = SessionBoxesItem(QColor(p["or_line"]), pg.mkColor(p["or_fill"]))
@@ -695,7 +706,9 @@ class ChartWidget(QWidget):
                 axis = plot.getAxis(name)
                 axis.setPen(pg.mkPen(p["axis"]))
                 axis.setTextPen(pg.mkPen(p["axis"]))
-            plot.showGrid(x=True, y=True, alpha=0.12)
+        grid = blend(QColor(p["axis"]), QColor(p["background"]), GRID_SHARE)
+        for item in (self.price_grid, self.volume_grid):
+            item.set_color(grid)
         self.candle_item.set_colors(QColor(p["up"]), QColor(p["down"]))
         self.tail_item.set_colors(QColor(p["up"]), QColor(p["down"]))
         self.volume_item.set_colors(pg.mkColor(p["volume_up"]), pg.mkColor(p["volume_down"]))
@@ -722,6 +735,7 @@ class ChartWidget(QWidget):
             f"#chartHeader QPushButton:checked {{ background:{p['accent']}; color:white;"
             f" border-color:{p['accent']}; }}"
         )
+        self._placed = []  # the marker outlines take the new background: draw them again
         self._place_markers()
         self._update_price_label()
 
@@ -868,17 +882,25 @@ class ChartWidget(QWidget):
     def _place_markers(self) -> None:
         """Draw the markers at their candles; a marker's label is made once and only moved after.
 
+        Called on every new candle, where nothing usually moves (a marker's candle index does not
+        change when a candle is appended): the placement is compared with the last one and the
+        scatter (every symbol re-rendered) and the labels are touched only when it differs.
         Labels are text items, the dearest thing on the chart to paint: each is cached as a
         pixmap (drawn again only when its text or colour changes), and kept across calls."""
         p = self.palette_colors
+        placed: list[tuple[TradeMarker, int, str]] = []
+        for marker in self._markers:
+            i = self.model.index_of(to_ns(marker.time))
+            if i >= 0:
+                kind = "long" if marker.kind == "entry_long" else "short" if marker.kind == "entry_short" else "exit"
+                placed.append((marker, i, p[kind]))
+        if placed == self._placed:
+            return
+        self._placed = placed
         spots = []
         kept: dict[tuple[TradeMarker, str], pg.TextItem] = {}
         old = self._marker_labels
-        for marker in self._markers:
-            i = self.model.index_of(to_ns(marker.time))
-            if i < 0:
-                continue
-            color = p["long" if marker.kind == "entry_long" else "short" if marker.kind == "entry_short" else "exit"]
+        for marker, i, color in placed:
             spots.append({"pos": (float(i), float(marker.price)), "symbol": MARKER_SYMBOLS[marker.kind],
                           "brush": pg.mkBrush(color), "pen": pg.mkPen(p["background"], width=1)})
             if marker.label:

@@ -8,10 +8,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QStaticText
 
 from app.widgets.candles import MAX_CANDLES, TARGET_BUCKETS
 from app.widgets.chart import DARK, LIGHT, ChartModel, ChartWidget, Ohlcv, TradeMarker, sticky_range
+from app.widgets.grid_item import blend
+from app.widgets.static_text_axis import StaticTextAxis
 from core.indicators import atr, ema
 from core.market.bars import Bar, BarSeries
 from core.market.resample import resample
@@ -364,3 +367,57 @@ def test_theme_switch_recolours_the_chart(chart: ChartWidget) -> None:
     assert chart.graphics.backgroundBrush().color().name() == DARK["background"]
     assert chart.candle_item.builds == builds + 1  # candles re-recorded in the new colours
 
+
+
+def test_a_new_candle_leaves_the_markers_alone_and_new_markers_redraw_them(chart: ChartWidget) -> None:
+    s = synthetic("SYN", sessions=2, seed=3)
+    bars = bars_of(s.frame)
+    chart.show_series("SYN", s.frame.iloc[:-5])
+    f = s.frame
+    chart.set_markers([TradeMarker(f.index[100].to_pydatetime(), 1000.0, "entry_long", "L 1"),
+                       TradeMarker(f.index[120].to_pydatetime(), 1002.0, "exit", "exit")])
+    rebuilt: list[bool] = []
+    chart.marker_item.sigPlotChanged.connect(lambda *_: rebuilt.append(True))
+    labels = dict(chart._marker_labels)
+    for bar in bars[-5:]:
+        chart.append_bar(bar)  # the view follows: every candle keeps its index, so the markers stay
+    assert rebuilt == [] and chart._marker_labels == labels
+    assert chart.marker_positions() == [(100, 1000.0), (120, 1002.0)]
+    chart.set_markers([TradeMarker(f.index[130].to_pydatetime(), 999.0, "entry_short", "S 1")])
+    assert rebuilt and chart.marker_positions() == [(130, 999.0)]
+
+
+def test_the_grid_lies_on_the_axes_ticks_in_an_opaque_blend_of_the_axis_colour(chart: ChartWidget) -> None:
+    s = synthetic("SYN", sessions=2, seed=3)
+    chart.show_series("SYN", s.frame)
+    chart.price_plot.setXRange(40, 160, padding=0)
+    chart.price_plot.setYRange(990.0, 1010.0, padding=0)
+    box = chart.price_plot.getViewBox()
+    y_ticks = chart.price_plot.getAxis("right").tickValues(990.0, 1010.0, box.height())
+    assert chart.price_grid.ys == sorted({v for _, vs in y_ticks for v in vs}) and chart.price_grid.ys
+    x_ticks = chart.axis.tickValues(*box.viewRange()[0], box.width())
+    assert chart.price_grid.xs == sorted({float(v) for _, vs in x_ticks for v in vs})
+    assert chart.volume_grid.xs == chart.price_grid.xs and chart.volume_grid.ys == []
+    assert blend(QColor("#ffffff"), QColor("#000000"), 0.12).getRgb() == (31, 31, 31, 255)
+    assert blend(QColor(200, 100, 0), QColor(0, 0, 100), 0.5).getRgb() == (100, 50, 50, 255)
+
+
+def test_axis_labels_are_drawn_aligned_from_their_cached_texts(chart: ChartWidget) -> None:
+    text = QStaticText("09:30")
+    size = text.size()
+    rect = QRectF(100.0, 20.0, 60.0, 30.0)
+    centre = StaticTextAxis.text_origin(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), text)
+    assert centre == QPointF(130.0 - size.width() / 2, 20.0)
+    right = StaticTextAxis.text_origin(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+    assert right == QPointF(160.0 - size.width(), 35.0 - size.height() / 2)
+    s = synthetic("SYN", sessions=2, seed=3)
+    chart.show_series("SYN", s.frame)
+    axis = chart.price_plot.getAxis("right")
+    image = QImage(int(axis.width()), int(axis.height()), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QPainter(image)
+    axis.paint(painter)
+    painter.end()
+    inked = sum(1 for x in range(image.width()) for y in range(0, image.height(), 2) if image.pixelColor(x, y).alpha())
+    assert inked > 200  # the price labels are there
+    assert axis._texts  # laid out once, kept
