@@ -11,16 +11,17 @@ pauses as the window's longest freezes.
 The pacing here (on a UI-thread timer):
 
 - every ``interval_ms`` (100 ms), when enough has been allocated, the young generation is
-  collected: a tenth of a second's survivors;
-- every ``young_per_middle``-th step (each second) the middle generation is collected instead;
-- every ``middle_per_old``-th of those (each ten seconds) the old generation is collected and
-  then **frozen** (``gc.freeze``): what has lived ten seconds joins the permanent set, which no
-  later collection rescans, so no pause ever grows with the session. The cadence is by steps,
-  not by allocations: a slow trickle of survivors must not pile up into one long pass;
-- :meth:`deep_clean` unfreezes and collects everything once, reclaiming cycles among long-lived
-  objects that died since they were frozen. It runs by itself when the application has been
-  quiet for ``quiet_s`` (fewer than 700 new objects a step: no tick storm, the session over)
-  and the frozen set has grown by a tenth since the last one — a pause nobody is watching.
+  collected: a tenth of a second's survivors (about a millisecond under the benchmark's storm);
+- every ``young_per_full``-th step (each second) everything not frozen is collected and the
+  survivors are then **frozen** (``gc.freeze``): what has lived a second joins the permanent
+  set, which no later collection rescans, so no pause grows with the session (1-2 ms). The
+  cadence is by steps, not by allocations: a slow trickle of survivors must not pile up into
+  one long pass. Freezing does not keep anything alive: frozen objects are still freed by
+  reference counting; only a *cycle* among them waits for the deep clean;
+- :meth:`deep_clean` unfreezes and collects everything once, reclaiming those cycles. It runs
+  by itself when the application has been quiet for ``quiet_s`` (fewer than 700 new objects a
+  step: no tick storm, the session over) and the frozen set has grown by a tenth since the
+  last one — a pause nobody is watching.
 """
 
 from __future__ import annotations
@@ -37,47 +38,42 @@ class GcPacer(QObject):
     """Turns automatic collection off and collects in paced steps (module docstring)."""
 
     def __init__(self, parent: QObject | None = None, *, interval_ms: int = 100,
-                 young_per_middle: int = 10, middle_per_old: int = 10, quiet_s: float = 10.0) -> None:
+                 young_per_full: int = 10, quiet_s: float = 10.0) -> None:
         super().__init__(parent)
-        self.young_per_middle = young_per_middle
-        self.middle_per_old = middle_per_old
-        self.collections = [0, 0, 0]  # by generation, since start (for the benchmark and tests)
-        self._steps = 0
-        self._quiet_steps_for_clean = max(1, round(quiet_s * 1000 / interval_ms))
-        self._quiet = 0
-        self._frozen_at_clean = gc.get_freeze_count()
+        self.young_per_full = young_per_full
+        self.collections = {"young": 0, "full": 0}  # since start (for the benchmark and tests)
         self.deep_cleans = 0
+        self._steps = 0
+        self._quiet = 0
+        self._quiet_steps_for_clean = max(1, round(quiet_s * 1000 / interval_ms))
+        self._frozen_at_clean = gc.get_freeze_count()
         gc.disable()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.step)
         self._timer.start(interval_ms)
 
-    def step(self) -> int:
-        """One paced step; returns the generation collected, or -1 when there was nothing to do."""
+    def step(self) -> str:
+        """One paced step; returns what it did: "young", "full", "deep" or "" (nothing)."""
         self._steps += 1
-        if self._steps % (self.young_per_middle * self.middle_per_old) == 0:
-            generation = 2
-        elif self._steps % self.young_per_middle == 0:
-            generation = 1
-        elif gc.get_count()[0] >= YOUNG_THRESHOLD:
-            generation = 0
-        else:
-            generation = -1
         if gc.get_count()[0] < YOUNG_THRESHOLD:
             self._quiet += 1
             if self._quiet >= self._quiet_steps_for_clean and \
                     gc.get_freeze_count() > self._frozen_at_clean * (1 + DEEP_CLEAN_GROWTH):
                 self.deep_clean()
-                return 2
+                return "deep"
         else:
             self._quiet = 0
-        if generation < 0:
-            return -1
-        gc.collect(generation)
-        if generation == 2:
+        if self._steps % self.young_per_full == 0:
+            gc.collect()
             gc.freeze()
-        self.collections[generation] += 1
-        return generation
+            done = "full"
+        elif gc.get_count()[0] >= YOUNG_THRESHOLD:
+            gc.collect(0)
+            done = "young"
+        else:
+            return ""
+        self.collections[done] += 1
+        return done
 
     def deep_clean(self) -> None:
         """Collect everything, the frozen set included, then freeze the survivors again."""

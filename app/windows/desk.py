@@ -4,7 +4,8 @@ A nested QMainWindow so its panels can be moved, floated, stacked and closed, an
 saved (``saveState``) between runs. It routes the service's updates: each ``MarketUpdate`` to
 the bar store, the watch, the positions' fills and the chart (the charted symbol's bars, its
 live price and its fills as markers); each ``Snapshot`` to every panel and the chart's stop and
-target lines.
+target lines. The routing is split into the chart's part and one part per panel group
+(:meth:`DeskView.panel_steps`), so the window can show and paint them in separate passes.
 """
 
 from __future__ import annotations
@@ -137,16 +138,31 @@ class DeskView(QMainWindow):
                 self.chart.set_levels(held.stop, held.target, held.stop_kind)
 
     def show_on_panels(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
-        """The panels' part: quotes and fills to the watch and the positions, then the newest
-        snapshot to every panel."""
+        """The panels' part of the updates, all at once."""
+        for show in self.panel_steps():
+            show(updates, snap)
+
+    def panel_steps(self) -> list[Callable[[Sequence[MarketUpdate], Snapshot | None], None]]:
+        """The panels' part, one step per panel group (the window paints after each): the watch,
+        the positions with their fills, then the automation grid and the risk panel."""
+        return [self._show_on_watch, self._show_on_positions, self._show_on_automation_and_risk]
+
+    def _show_on_watch(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
         for update in updates:
             self.watch.apply_market(update)
-            self.positions.apply_market(update)
         if snap is not None:
             self.watch.apply_snapshot(snap)
+
+    def _show_on_positions(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
+        for update in updates:
+            self.positions.apply_market(update)
+        if snap is not None:
+            self.positions.apply_snapshot(snap)
+
+    def _show_on_automation_and_risk(self, _updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
+        if snap is not None:
             self.automation.show_snapshot(snap)
             self.risk.apply_snapshot(snap)
-            self.positions.apply_snapshot(snap)
 
     def set_theme(self, dark: bool) -> None:
         for panel in (self.chart, self.watch, self.risk, self.positions):

@@ -92,9 +92,9 @@ class MainWindow(QMainWindow):
             symbols = list(dict.fromkeys([*symbols, *[str(s) for s in watched]]))
         self.desk = DeskView(self.post, pairs=pairs, symbols=symbols, strategies=strategies, mode=mode,
                              master=master or default_master(), confirm=self.confirm)
-        # the chart and the panels are shown (and painted) in separate passes of the loop
-        self.steps = UpdateSteps([self.desk.show_on_chart, self._show_on_panels], paint=self._paint_now,
-                                 hold=service.hold_for_ui, release=service.release_from_ui)
+        # the chart and each panel group are shown (and painted) in separate passes of the loop
+        self.steps = UpdateSteps([self.desk.show_on_chart, *self.desk.panel_steps(), self._show_on_status_bar],
+                                 paint=self._paint_now, hold=service.hold_for_ui, release=service.release_from_ui)
         self.simulator = SimulatorTab()
         self.ledger = LedgerTab()
         self.journal = JournalTab(journal_dir if journal_dir is not None else atw_home() / "journal")
@@ -148,8 +148,7 @@ class MainWindow(QMainWindow):
         QApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)  # the chart's dirty items
         QApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)  # the window's repaint
 
-    def _show_on_panels(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
-        self.desk.show_on_panels(updates, snap)
+    def _show_on_status_bar(self, _updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
         if snap is not None:
             self.clock_label.setText(f"{snap.time:%a %d %b %Y  %H:%M:%S} IST")
             self.broker_label.setText(f"broker: {snap.broker} · connected")

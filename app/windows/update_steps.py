@@ -4,7 +4,9 @@ Qt paints every dirty widget of a window in one go. Under a tick storm the chart
 scrolls it: every item and both axes redrawn) and the tables (hundreds of positions and orders)
 were dirty together, and the window's one paint was their sum — the longest freezes the trader
 saw. Here each group is a *step*: it applies what is pending for it and is painted on the spot;
-the next step runs on the loop's next pass, so input and timers get their turn between.
+the next step runs on the loop's next pass, so input and timers get their turn between. The
+window's steps are the chart, the market watch, the positions (with orders and fills), the
+automation grid with the risk panel, and the status bar.
 
 Every update is queued for every step. Market updates are incremental (bars, fills), so a
 step gets all of them, in order; snapshots are whole states, so a step gets only the newest.

@@ -143,6 +143,7 @@ def main() -> int:
     window.show()
 
     lags = array("d")
+    late_spans: list[tuple[float, float]] = []  # (lag ms, share of it the UI thread was on a CPU)
     handling = array("d")
     gc_pauses: dict[int, array] = {0: array("d"), 1: array("d"), 2: array("d")}
     gc_cpu: dict[int, array] = {0: array("d"), 1: array("d"), 2: array("d")}
@@ -178,15 +179,24 @@ def main() -> int:
     probe.setInterval(PROBE_MS)
     due = [0.0]
 
+    cpu_at = [time.thread_time()]
+
     def tick() -> None:
         now = clock.nsecsElapsed() / 1e6
+        cpu = time.thread_time()
         if due[0]:
-            lags.append(max(0.0, now - due[0]))
+            lag = max(0.0, now - due[0])
+            lags.append(lag)
+            if lag > TARGET_P99_MS:  # how much of the late stretch the UI thread itself was running
+                span = now - (due[0] - PROBE_MS)
+                late_spans.append((lag, min(1.0, (cpu - cpu_at[0]) * 1000.0 / span) if span > 0 else 0.0))
         due[0] = now + PROBE_MS
+        cpu_at[0] = cpu
         ticks = counter[0].ticks if counter else 0
         if "warm" not in rss and ticks >= warm_at:
             rss["warm"] = rss_mb()
             del lags[:]  # measure the steady state, not start-up
+            del late_spans[:]
             for pauses in gc_pauses.values():
                 del pauses[:]
         if not service.isRunning() or ticks >= args.ticks:
@@ -222,8 +232,13 @@ def main() -> int:
     print(f"memory: RSS {rss['start']:.0f} MB at start, {warm:.0f} MB after 20 % of the ticks, {end:.0f} MB at the end: "
           f"growth {growth * 100:+.1f} % (target < {TARGET_GROWTH * 100:.0f} %)")
     print(f"mean lag {statistics.fmean(lags) if lags else float('nan'):.2f} ms")
+    worst_spans = sorted(late_spans, reverse=True)[:10]
+    print(f"late probes (> {TARGET_P99_MS:.0f} ms): {len(late_spans):,}; the worst, with the share of the late span the UI "
+          "thread was running (low: it waited for the interpreter or a CPU): "
+          + ", ".join(f"{lag:.0f} ms {share * 100:.0f} %" for lag, share in worst_spans))
     print("garbage collections after warm-up (on the UI thread): " + ", ".join(
-        f"gen{g} {len(p):,}× max {max(p, default=0):.1f} ms (cpu {max(gc_cpu[g], default=0):.1f})" for g, p in gc_pauses.items()))
+        f"gen{g} {len(p):,}× p50 {pct(p, 50):.1f} ms, max {max(p, default=0):.1f} ms (cpu {max(gc_cpu[g], default=0):.1f})"
+        for g, p in gc_pauses.items()))
     engine = service._engine
     print(f"held at the end: journal tail rows {len(window.journal.model.rows):,}, fills rows "
           f"{window.desk.positions.fills_model.rowCount():,}, engine orders "

@@ -1,5 +1,5 @@
-"""GcPacer: cyclic garbage is collected in paced steps on the UI thread, old survivors are frozen
-(never rescanned), and a deep clean reclaims cycles that died after they were frozen."""
+"""GcPacer: cyclic garbage is collected in paced steps on the UI thread, a second's survivors are
+frozen (never rescanned), and a deep clean reclaims cycles that died after they were frozen."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def churn() -> None:
 @pytest.fixture
 def pacer(qtbot) -> Iterator[GcPacer]:  # type: ignore[no-untyped-def]
     gc.collect()
-    made = GcPacer(interval_ms=60_000, young_per_middle=2, middle_per_old=2, quiet_s=0.3)  # stepped by hand
+    made = GcPacer(interval_ms=60_000, young_per_full=3, quiet_s=0.3)  # stepped by hand
     yield made
     made.stop()
     ALIVE.clear()
@@ -41,19 +41,22 @@ def test_cycles_are_collected_by_the_steps_and_the_generations_follow_the_pacing
     del node
     churn()
     assert dead() is not None  # nothing collects on its own
-    generations = []
-    for _ in range(4):
+    frozen_before = gc.get_freeze_count()
+    done = []
+    for _ in range(6):
         churn()
-        generations.append(pacer.step())
+        done.append(pacer.step())
     assert dead() is None
-    assert generations == [0, 1, 0, 2] and pacer.collections == [2, 1, 1]
+    assert done == ["young", "young", "full", "young", "young", "full"]
+    assert pacer.collections == {"young": 4, "full": 2}
+    assert gc.get_freeze_count() > frozen_before  # a full collection freezes its survivors
 
 
 def test_survivors_of_an_old_collection_are_frozen_and_only_a_deep_clean_reclaims_them(pacer: GcPacer) -> None:
     node = Node()
     dead = weakref.ref(node)
     frozen_before = gc.get_freeze_count()
-    for _ in range(4):  # 0, 1, 0, 2: the old generation collected and frozen
+    for _ in range(3):  # young, young, full: the survivors frozen
         churn()
         pacer.step()
     assert gc.get_freeze_count() > frozen_before
@@ -69,12 +72,12 @@ def test_survivors_of_an_old_collection_are_frozen_and_only_a_deep_clean_reclaim
 def test_a_deep_clean_runs_by_itself_once_the_application_has_been_quiet(pacer: GcPacer) -> None:
     node = Node()
     dead = weakref.ref(node)
-    for _ in range(4):
+    for _ in range(3):
         churn()
         pacer.step()
     del node
     gc.collect(0)  # the test's own allocations since: the steps below see a quiet application
-    assert pacer.step() == 2  # quiet_s 0.3 s at 60 s a step: the first quiet step is enough
+    assert pacer.step() == "deep"  # quiet_s 0.3 s at 60 s a step: the first quiet step is enough
     assert pacer.deep_cleans == 1 and dead() is None
     for _ in range(4):
         pacer.step()
