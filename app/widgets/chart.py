@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -621,26 +622,45 @@ class ChartWidget(QWidget):
 
     def append_bar(self, bar: Bar) -> None:
         """Add a closed 1-minute bar of the shown symbol (bars of other symbols are ignored)."""
-        before = self.model.display_count
-        following = self._following(before)
-        if not self.model.append(bar):
-            return
-        self._refresh_data_items()
-        self._follow(before, following)
+        self.apply_live([bar])
 
     def update_price(self, symbol: str, time: dt.datetime, price: float) -> None:
         """Move the forming candle with a live price; only that candle is redrawn."""
-        before = self.model.display_count
+        if symbol == self.model.symbol:
+            self.apply_live([(time, price)])
+
+    def apply_live(self, events: Sequence[Bar | tuple[dt.datetime, float]]) -> None:
+        """Fold closed 1-minute bars and live prices ``(time, price)`` of the shown symbol, in
+        order, then redraw once (bars of other symbols are ignored).
+
+        A new candle moves the view (when it follows the last candle) and re-fits the price
+        scale; each of those re-lays every item of the chart, so an update carrying a closed bar
+        and the next minute's first price does it once, not once for each."""
+        model = self.model
+        before = model.display_count
         following = self._following(before)
-        if not self.model.update_price(symbol, time, price):
+        appended = priced = False
+        for event in events:
+            if isinstance(event, Bar):
+                appended = model.append(event) or appended
+            else:
+                priced = model.update_price(model.symbol, *event) or priced
+        if not (appended or priced):
             return
-        self.tail_item.set_candles(self.model.tail())
-        self._update_price_label()
-        if self.model.display_count != before:
-            self._set_limits()
-            self._place_markers()
+        grown = model.display_count != before
+        follow = following and model.display_count > before
+        if appended:
+            self._refresh_data_items(fit=not follow)  # following re-fits as the view moves
+        else:
+            self.tail_item.set_candles(model.tail())
+            self._update_price_label()
+            if grown:
+                self._set_limits()
+                self._place_markers()
+        if follow:
             self._follow(before, following)
-        self._fit_y(live=True)
+        elif not appended:
+            self._fit_y(live=True)
         self._update_readout()
 
     def set_timeframe(self, minutes: int) -> None:
@@ -777,7 +797,7 @@ class ChartWidget(QWidget):
         right = self.model.display_count + RIGHT_MARGIN
         self.price_plot.setXRange(max(right - width, -0.5), right, padding=0)
 
-    def _refresh_data_items(self) -> None:
+    def _refresh_data_items(self, fit: bool = True) -> None:
         m, c = self.model, self.model.candles
         n = len(c)
         self.axis.set_times(self._display_ts(), m.minutes)
@@ -798,7 +818,8 @@ class ChartWidget(QWidget):
         lo, hi = self.x_range()
         self.candle_item.set_view(lo, hi)
         self.volume_item.set_view(lo, hi)
-        self._fit_y()
+        if fit:
+            self._fit_y()
 
     def _display_ts(self) -> np.ndarray:
         ts = self.model.candles.ts

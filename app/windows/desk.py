@@ -10,6 +10,7 @@ target lines. The routing is split into the chart's part and one part per panel 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
@@ -25,6 +26,7 @@ from app.widgets.risk_panel import RiskPanel
 from core.automation.events import Command
 from core.automation.market_tape import FillView, MarketUpdate
 from core.automation.snapshot import Snapshot
+from core.market.events import Bar
 from core.market.instruments import InstrumentMaster
 
 MAX_MARKERS = 500  # per symbol: a long session's fills, not the whole history
@@ -110,24 +112,23 @@ class DeskView(QMainWindow):
         fills as markers) and of the newest snapshot (stop and target lines)."""
         charted = self.charted
         fills_on_chart = False
+        live: list[Bar | tuple[dt.datetime, float]] = []  # the charted symbol's bars and prices, in order
         for update in updates:
             self.bars.add(update.bars)
-            mine = [bar for bar in update.bars if bar.symbol == charted]
-            if len(mine) > REDRAW_AFTER:  # history arriving (warm-up, catch-up): one redraw, not one per bar
-                self.chart.show_series(charted, self.bars.frame(charted))
-                fills_on_chart = True
-            else:
-                for bar in mine:
-                    self.chart.append_bar(bar)
-            for quote in update.quotes:
-                if quote.symbol == charted:
-                    self.chart.update_price(charted, quote.time, quote.ltp)
+            live.extend(bar for bar in update.bars if bar.symbol == charted)
+            live.extend((quote.time, quote.ltp) for quote in update.quotes if quote.symbol == charted)
             for fill in update.fills:
                 if fill.symbol:
                     marks = self.markers.setdefault(fill.symbol, [])
                     marks.append(_marker(fill))
                     del marks[:-MAX_MARKERS]
                     fills_on_chart = fills_on_chart or fill.symbol == charted
+        if sum(isinstance(event, Bar) for event in live) > REDRAW_AFTER:
+            # history arriving (warm-up, catch-up): one redraw from the store, not one per bar
+            self.chart.show_series(charted, self.bars.frame(charted))
+            live = [event for event in live if not isinstance(event, Bar)]
+            fills_on_chart = True
+        self.chart.apply_live(live)
         if fills_on_chart:
             self.chart.set_markers(self.markers.get(charted, []))
         if snap is not None:

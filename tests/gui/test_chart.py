@@ -421,3 +421,19 @@ def test_axis_labels_are_drawn_aligned_from_their_cached_texts(chart: ChartWidge
     inked = sum(1 for x in range(image.width()) for y in range(0, image.height(), 2) if image.pixelColor(x, y).alpha())
     assert inked > 200  # the price labels are there
     assert axis._texts  # laid out once, kept
+
+
+def test_a_closed_bar_and_the_next_minutes_price_move_the_view_once(chart: ChartWidget) -> None:
+    s = synthetic("SYN", sessions=2, seed=3)
+    bars = bars_of(s.frame)
+    chart.show_series("SYN", s.frame.iloc[:-1])
+    lo, hi = chart.x_range()
+    moves: list[bool] = []
+    chart.price_plot.getViewBox().sigXRangeChanged.connect(lambda *_: moves.append(True))
+    last = bars[-1]
+    next_minute = last.start + dt.timedelta(minutes=1, seconds=5)
+    chart.apply_live([last, (next_minute, last.close + 0.5)])
+    assert len(moves) == 1  # one scroll for the closed candle and the forming one together
+    assert chart.x_range() == pytest.approx((lo + 2, hi + 2))
+    n = chart.model.display_count
+    assert chart.bar_at(n - 1).close == last.close + 0.5 and chart.bar_at(n - 2).close == last.close
