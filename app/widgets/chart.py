@@ -59,6 +59,7 @@ INITIAL_CANDLES = 120
 RIGHT_MARGIN = 4  # empty bars right of the last candle, room for the forming one
 GRID_SHARE = 0.12  # of the axis colour over the background: what pyqtgraph's showGrid(alpha=0.12) drew
 MAX_LABELLED_MARKERS_VIEW = 600  # marker labels hide when more candles than this are visible
+MAX_MARKER_LABELS = 12  # only the newest markers carry a text label (older ones: the symbol alone)
 NS_PER_S = 1_000_000_000
 
 MarkerKind = Literal["entry_long", "entry_short", "exit"]
@@ -901,7 +902,9 @@ class ChartWidget(QWidget):
             plot.setYRange(low, high, padding=0)
 
     def _place_markers(self) -> None:
-        """Draw the markers at their candles; a marker's label is made once and only moved after.
+        """Draw the markers at their candles; the newest ``MAX_MARKER_LABELS`` carry a label,
+        made once and only moved after (a busy day's labels piled on one another, and each is a
+        text item every scroll re-lays and repaints).
 
         Called on every new candle, where nothing usually moves (a marker's candle index does not
         change when a candle is appended): the placement is compared with the last one and the
@@ -921,10 +924,11 @@ class ChartWidget(QWidget):
         spots = []
         kept: dict[tuple[TradeMarker, str], pg.TextItem] = {}
         old = self._marker_labels
-        for marker, i, color in placed:
+        first_labelled = len(placed) - MAX_MARKER_LABELS
+        for k, (marker, i, color) in enumerate(placed):
             spots.append({"pos": (float(i), float(marker.price)), "symbol": MARKER_SYMBOLS[marker.kind],
                           "brush": pg.mkBrush(color), "pen": pg.mkPen(p["background"], width=1)})
-            if marker.label:
+            if marker.label and k >= first_labelled:
                 key = (marker, color)
                 label = old.pop(key, None)
                 if label is None:

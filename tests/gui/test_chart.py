@@ -12,7 +12,16 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QStaticText
 
 from app.widgets.candles import MAX_CANDLES, TARGET_BUCKETS
-from app.widgets.chart import DARK, LIGHT, ChartModel, ChartWidget, Ohlcv, TradeMarker, sticky_range
+from app.widgets.chart import (
+    DARK,
+    LIGHT,
+    MAX_MARKER_LABELS,
+    ChartModel,
+    ChartWidget,
+    Ohlcv,
+    TradeMarker,
+    sticky_range,
+)
 from app.widgets.grid_item import blend
 from app.widgets.static_text_axis import StaticTextAxis
 from core.indicators import atr, ema
@@ -437,3 +446,15 @@ def test_a_closed_bar_and_the_next_minutes_price_move_the_view_once(chart: Chart
     assert chart.x_range() == pytest.approx((lo + 2, hi + 2))
     n = chart.model.display_count
     assert chart.bar_at(n - 1).close == last.close + 0.5 and chart.bar_at(n - 2).close == last.close
+
+
+def test_only_the_newest_markers_carry_labels(chart: ChartWidget) -> None:
+    s = synthetic("SYN", sessions=2, seed=3)
+    f = s.frame
+    chart.show_series("SYN", f)
+    markers = [TradeMarker(f.index[10 + 5 * k].to_pydatetime(), 1000.0 + k, "entry_long" if k % 2 else "exit", f"M{k}")
+               for k in range(MAX_MARKER_LABELS + 8)]
+    chart.set_markers(markers)
+    assert len(chart.marker_positions()) == len(markers)  # every marker is drawn
+    labels = sorted(label.textItem.toPlainText() for label in chart._marker_labels.values())
+    assert labels == sorted(f"M{k}" for k in range(8, MAX_MARKER_LABELS + 8))  # the newest carry text
