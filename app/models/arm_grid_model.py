@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from app.models.one_call_per_cell import OneCallPerCell
 from core.automation.snapshot import SlotView
 
 Index = QModelIndex | QPersistentModelIndex
@@ -45,7 +46,7 @@ WHITE = QBrush(QColor("white"))
 IDLE = ArmCell()
 
 
-class ArmGridModel(QAbstractTableModel):
+class ArmGridModel(OneCallPerCell, QAbstractTableModel):
     """Rows: symbols; columns: strategies; a cell is an :class:`ArmCell` (None: not a pair)."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:

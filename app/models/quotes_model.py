@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.models import cells
+from app.models.one_call_per_cell import OneCallPerCell
 from app.models.palette import DARK, DeskPalette
 from app.models.rows_model import (
     ALIGN_LEFT,
@@ -54,7 +55,7 @@ class _Row:
         self.pair_views: list[tuple[object, object] | None] = [None] * n_strategies
 
 
-class QuotesModel(QAbstractTableModel):
+class QuotesModel(OneCallPerCell, QAbstractTableModel):
     """Watched instruments x (quote columns + one column per strategy)."""
 
     def __init__(self, symbols: Sequence[str], strategies: Sequence[str], palette: DeskPalette = DARK) -> None:

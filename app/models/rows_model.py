@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from app.models.one_call_per_cell import OneCallPerCell
 from app.models.palette import DARK, DeskPalette
 
 Index = QModelIndex | QPersistentModelIndex
@@ -44,7 +45,7 @@ def runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class ViewsModel(QAbstractTableModel):
+class ViewsModel(OneCallPerCell, QAbstractTableModel):
     """Rows rendered from immutable views; subclasses say how (columns, texts, colours)."""
 
     columns: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from app.models.one_call_per_cell import OneCallPerCell
 from core.clock import IST
 
 Kind = Literal["text", "int", "price", "money", "points", "time", "pct", "ratio"]
@@ -85,7 +86,7 @@ def format_value(value: Any, kind: Kind) -> str:
     return str(value)
 
 
-class TradesModel(QAbstractTableModel):
+class TradesModel(OneCallPerCell, QAbstractTableModel):
     """Rows of a DataFrame shown through caller-given :class:`Column` specs; sortable by any column."""
 
     def __init__(self, columns: Sequence[Column] = SIM_TRADE_COLUMNS, parent: Any = None) -> None:

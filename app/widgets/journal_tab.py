@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.one_call_per_cell import OneCallPerCell
 from app.models.palette import desk_palette
 from app.theme import restyle
 from app.widgets.background import Background
@@ -221,7 +222,7 @@ def _day(path: Path) -> str:
 
 # -- the model and the filter ---------------------------------------------------------------------
 
-class JournalModel(QAbstractTableModel):
+class JournalModel(OneCallPerCell, QAbstractTableModel):
     """The tail's rows, oldest first, at most ``max_rows`` (the oldest are dropped)."""
 
     def __init__(self, max_rows: int, colors: dict[str, str], parent: QObject | None = None) -> None:

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QModelIndex, Qt
 
 from app.models.palette import DARK
-from app.models.quotes_model import COL_CHG, COL_HIGH, COL_LOW, COL_LTP, COL_PCT, COL_VOLUME
+from app.models.quotes_model import (
+    COL_CHG,
+    COL_HIGH,
+    COL_LOW,
+    COL_LTP,
+    COL_PCT,
+    COL_VOLUME,
+)
 from app.service import AutomationService, Hosted
 from app.widgets.market_watch import MarketWatch
 from core.automation.engine import Engine
@@ -253,3 +260,4 @@ def test_a_real_engine_drives_the_watch_quotes_and_arming_round_trip(qtbot, tmp_
         qtbot.waitUntil(lambda: not watch.model.is_armed("DEMO_TREND", "ema_cross"), timeout=30_000)
     finally:
         assert service.stop()
+
