@@ -18,6 +18,8 @@ The pacing here (on a UI-thread timer):
   cadence is by steps, not by allocations: a slow trickle of survivors must not pile up into
   one long pass. Freezing does not keep anything alive: frozen objects are still freed by
   reference counting; only a *cycle* among them waits for the deep clean;
+- a step never lands in the middle of showing an update (``busy``: the window's update steps
+  are pending); it waits for the next tick, so a collection's pause never adds to a paint's;
 - :meth:`deep_clean` unfreezes and collects everything once, reclaiming those cycles. It runs
   by itself when the application has been quiet for ``quiet_s`` (fewer than 700 new objects a
   step: no tick storm, the session over) and the frozen set has grown by a tenth since the
@@ -27,6 +29,7 @@ The pacing here (on a UI-thread timer):
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -38,8 +41,10 @@ class GcPacer(QObject):
     """Turns automatic collection off and collects in paced steps (module docstring)."""
 
     def __init__(self, parent: QObject | None = None, *, interval_ms: int = 100,
-                 young_per_full: int = 10, quiet_s: float = 10.0) -> None:
+                 young_per_full: int = 10, quiet_s: float = 10.0,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
+        self.busy = busy
         self.young_per_full = young_per_full
         self.collections = {"young": 0, "full": 0}  # since start (for the benchmark and tests)
         self.deep_cleans = 0
@@ -53,7 +58,9 @@ class GcPacer(QObject):
         self._timer.start(interval_ms)
 
     def step(self) -> str:
-        """One paced step; returns what it did: "young", "full", "deep" or "" (nothing)."""
+        """One paced step; returns what it did: "young", "full", "deep" or "" (nothing, or busy)."""
+        if self.busy():
+            return ""
         self._steps += 1
         if gc.get_count()[0] < YOUNG_THRESHOLD:
             self._quiet += 1

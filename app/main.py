@@ -104,7 +104,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         window.resize(int(width), int(height))
         if args.tab == "simulator":
             window.simulator.start_run()  # the tab shows a real run, not an empty form
-    desktop_runtime(app)
+    desktop_runtime(app, busy=lambda: not window.steps.idle)
     window.show()
     service.start()
     code = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication
 
@@ -24,11 +25,12 @@ from app.gc_pacer import GcPacer
 SWITCH_INTERVAL_S = 0.001
 
 
-def desktop_runtime(app: QCoreApplication) -> GcPacer:
+def desktop_runtime(app: QCoreApplication, busy: Callable[[], bool] = lambda: False) -> GcPacer:
     """Apply the settings above (call on the UI thread once the main window is built); returns
-    the collector, which lives with ``app``."""
+    the collector, which lives with ``app``. ``busy``: the window is showing an update (the
+    collector waits for its next tick)."""
     gc.collect()
     gc.freeze()
-    pacer = GcPacer(app)
+    pacer = GcPacer(app, busy=busy)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return pacer

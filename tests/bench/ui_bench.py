@@ -139,7 +139,7 @@ def main() -> int:
     window = MainWindow(service, pairs, "paper", symbols=names, master=bench_master(names),
                         journal_dir=home / "journal", settings=settings, on_close=lambda _held: "leave")
     window.resize(1600, 1000)
-    desktop_runtime(app)  # as the workstation runs
+    desktop_runtime(app, busy=lambda: not window.steps.idle)  # as the workstation runs
     window.show()
 
     lags = array("d")

@@ -82,3 +82,15 @@ def test_a_deep_clean_runs_by_itself_once_the_application_has_been_quiet(pacer: 
     for _ in range(4):
         pacer.step()
     assert pacer.deep_cleans == 1  # the frozen set has not grown since: nothing to gain
+
+
+def test_no_collection_lands_while_the_window_is_showing_an_update(pacer: GcPacer) -> None:
+    showing = [True]
+    pacer.busy = lambda: showing[0]
+    node = Node()
+    dead = weakref.ref(node)
+    del node
+    churn()
+    assert pacer.step() == "" and dead() is not None  # mid-update: it waits
+    showing[0] = False
+    assert pacer.step() == "young" and dead() is None  # the next tick collects
