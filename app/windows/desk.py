@@ -97,16 +97,6 @@ class DeskView(QMainWindow):
         self.chart.show_series(symbol, self.bars.frame(symbol))
         self.chart.set_markers(self.markers.get(symbol, []))
 
-    def apply_market(self, update: MarketUpdate) -> None:
-        """Show a market update everywhere at once (the window shows it in steps instead)."""
-        self.show_on_chart((update,), None)
-        self.show_on_panels((update,), None)
-
-    def apply_snapshot(self, snap: Snapshot) -> None:
-        """Show a snapshot everywhere at once (the window shows it in steps instead)."""
-        self.show_on_chart((), snap)
-        self.show_on_panels((), snap)
-
     def show_on_chart(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
         """The chart's part of the updates (bars kept, the charted symbol's candles, live price,
         fills as markers) and of the newest snapshot (stop and target lines)."""
@@ -137,11 +127,6 @@ class DeskView(QMainWindow):
                 self.chart.set_levels(None, None, "")
             else:
                 self.chart.set_levels(held.stop, held.target, held.stop_kind)
-
-    def show_on_panels(self, updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
-        """The panels' part of the updates, all at once."""
-        for show in self.panel_steps():
-            show(updates, snap)
 
     def panel_steps(self) -> list[Callable[[Sequence[MarketUpdate], Snapshot | None], None]]:
         """The panels' part, one step per panel group (the window paints after each): the watch,
