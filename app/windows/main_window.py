@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
                              master=master or default_master(), confirm=self.confirm)
         # the chart and each panel group are shown (and painted) in separate passes of the loop
         self.steps = UpdateSteps([self.desk.show_on_chart, *self.desk.panel_steps(), self._show_on_status_bar],
-                                 paint=self._paint_now, hold=service.hold_for_ui, release=service.release_from_ui)
+                                 paint=self._paint_now, hold=service.hold_for_ui, release=service.release_from_ui,
+                                 context=self)
         self.simulator = SimulatorTab()
         self.ledger = LedgerTab()
         self.journal = JournalTab(journal_dir if journal_dir is not None else atw_home() / "journal")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer
+import shiboken6
+from PySide6.QtCore import QObject, QTimer
 
 from app.windows.update_steps import UpdateSteps
 from core.automation.market_tape import MarketUpdate
+
+CONTEXT = QObject()  # lives as long as the tests
 
 
 def update(k: int) -> MarketUpdate:
@@ -22,7 +25,7 @@ def make() -> tuple[UpdateSteps, list[Any]]:
         return lambda markets, snap: log.append((name, [m.fills[0] for m in markets], snap))
 
     steps = UpdateSteps([step("chart"), step("panels")], paint=lambda: log.append("paint"),
-                        hold=lambda: log.append("hold"), release=lambda: log.append("release"))
+                        hold=lambda: log.append("hold"), release=lambda: log.append("release"), context=CONTEXT)
     return steps, log
 
 
@@ -35,19 +38,30 @@ def test_every_step_gets_every_market_update_in_order_and_only_the_newest_snapsh
     qtbot.waitUntil(lambda: steps.idle and log[-1] == "release", timeout=1_000)
     shown = [entry for entry in log if isinstance(entry, tuple)]
     assert shown == [("chart", [1, 2], "snap-2"), ("panels", [1, 2], "snap-2")]
-    # the engine is held from the first update until the last step has painted
+    # the engine is held from the first update until the last step has painted; each step's
+    # changes are painted before the next step runs
     assert log[0] == "hold" and log.count("release") == 1
-    assert log[log.index(("chart", [1, 2], "snap-2")) + 1] == "paint"
-    assert log[log.index(("panels", [1, 2], "snap-2")) + 1] == "paint"
+    assert [e for e in log if e != "hold"] == [("chart", [1, 2], "snap-2"), "paint",
+                                              ("panels", [1, 2], "snap-2"), "paint", "release"]
 
 
-def test_the_steps_run_in_separate_passes_so_a_timer_due_meanwhile_fires_between(qtbot) -> None:  # type: ignore[no-untyped-def]
-    steps, log = make()
-    QTimer.singleShot(0, lambda: log.append("timer"))  # due before the steps are scheduled
+def test_a_steps_work_and_its_paint_are_separate_passes_so_timers_fire_between(qtbot) -> None:  # type: ignore[no-untyped-def]
+    log: list[str] = []
+    steps: UpdateSteps
+
+    def step(name: str) -> Any:
+        def run(_markets: Any, _snap: Any) -> None:
+            log.append(name)
+            QTimer.singleShot(0, lambda: log.append("timer"))  # posted during the step's work
+        return run
+
+    steps = UpdateSteps([step("chart"), step("panels")], paint=lambda: log.append("paint"),
+                        hold=lambda: None, release=lambda: log.append("release"), context=CONTEXT)
     steps.market(update(1))
     qtbot.waitUntil(lambda: steps.idle and log[-1] == "release", timeout=1_000)
-    order = [e if isinstance(e, str) else e[0] for e in log if e not in ("hold", "paint")]
-    assert order == ["timer", "chart", "panels", "release"] or order == ["chart", "timer", "panels", "release"]
+    # a timer that became due during a step's work fires before that step's paint
+    assert log[:3] == ["chart", "timer", "paint"]
+    assert log[3:] == ["panels", "timer", "paint", "release"]
 
 
 def test_an_update_arriving_between_the_steps_reaches_both_without_a_repeat(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +76,8 @@ def test_an_update_arriving_between_the_steps_reaches_both_without_a_repeat(qtbo
     def panels(markets: Any, _snap: Any) -> None:
         shown.append(("panels", [m.fills[0] for m in markets]))
 
-    steps = UpdateSteps([chart, panels], paint=lambda: None, hold=lambda: None, release=lambda: None)
+    steps = UpdateSteps([chart, panels], paint=lambda: None, hold=lambda: None, release=lambda: None,
+                        context=CONTEXT)
     steps.market(update(1))
     qtbot.waitUntil(lambda: steps.idle, timeout=1_000)
     assert shown == [("chart", [1]), ("panels", [1, 2]), ("chart", [2])]
@@ -76,3 +91,14 @@ def test_flush_shows_everything_pending_at_once_and_releases(qtbot) -> None:  # 
     shown = [entry for entry in log if isinstance(entry, tuple)]
     assert shown == [("chart", [7], "snap"), ("panels", [7], "snap")] and log[-1] == "release"
     assert steps.idle
+
+
+def test_no_pass_runs_once_the_window_is_gone(qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = QObject()
+    ran: list[str] = []
+    steps = UpdateSteps([lambda _m, _s: ran.append("step")], paint=lambda: ran.append("paint"),
+                        hold=lambda: None, release=lambda: None, context=window)
+    steps.market(update(1))  # a pass is posted
+    shiboken6.delete(window)  # the window is destroyed before the loop runs it (as on close)
+    qtbot.wait(50)
+    assert ran == []
