@@ -3,7 +3,7 @@
 - **Garbage on the UI thread only, in short pauses.** Left automatic, a collection starts on
   whichever thread happens to allocate (the engine's, a background load) and may free Qt objects
   there, which crashes the process. :class:`~app.gc_pacer.GcPacer` turns automatic collection
-  off and collects on a UI-thread timer in steps of about a millisecond; what exists once the
+  off and collects on a UI-thread timer in steps of a millisecond or two; what exists once the
   window is built is frozen first (``gc.freeze``), so no collection rescans it.
 - **A short GIL switch interval.** The engine thread is busy in Python during a tick storm;
   with CPython's default 5 ms interval the UI thread waits up to that long for every stretch of

@@ -51,12 +51,16 @@ class GridItem(pg.GraphicsObject):
         rect = box.viewRect()
         xs = self._ticks(self._x_axis, rect.left(), rect.right(), box.width())
         ys = self._ticks(self._y_axis, rect.top(), rect.bottom(), box.height())
+        changed = False
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = QRectF(rect)
+            changed = True
         if (xs, ys) != (self.xs, self.ys):
             self.xs, self.ys = xs, ys
-        self.update()
+            changed = True
+        if changed:
+            self.update()
 
     @staticmethod
     def _ticks(axis: pg.AxisItem | None, lo: float, hi: float, pixels: float) -> list[float]:
