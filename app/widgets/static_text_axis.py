@@ -55,7 +55,8 @@ class StaticTextAxis(pg.AxisItem):
         p.setClipRect(self.boundingRect().toAlignedRect())
         font = p.font().key()
         for rect, flags, text in textSpecs:
-            p.drawStaticText(self.text_origin(rect, int(flags), self._static(text, font)), self._static(text, font))
+            static = self._static(text, font)
+            p.drawStaticText(self.text_origin(rect, int(flags), static), static)
 
     def _static(self, text: str, font: str) -> QStaticText:
         key = (text, font)
