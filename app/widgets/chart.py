@@ -648,8 +648,8 @@ class ChartWidget(QWidget):
                 priced = model.update_price(model.symbol, *event) or priced
         if not (appended or priced):
             return
-        grown = model.display_count != before
-        follow = following and model.display_count > before
+        grown = model.display_count != before  # bars and prices only ever add candles
+        follow = following and grown
         if appended:
             self._refresh_data_items(fit=not follow)  # following re-fits as the view moves
         else:

@@ -72,16 +72,17 @@ class StaticTextAxis(pg.AxisItem):
     def text_origin(rect: QRectF, flags: int, text: QStaticText) -> QPointF:
         """Where a text of ``text``'s size starts when aligned in ``rect`` by ``flags``."""
         size = text.size()
-        if flags & Qt.AlignmentFlag.AlignLeft:
-            x = rect.left()
-        elif flags & Qt.AlignmentFlag.AlignRight:
-            x = rect.right() - size.width()
-        else:
-            x = rect.center().x() - size.width() / 2
-        if flags & Qt.AlignmentFlag.AlignTop:
-            y = rect.top()
-        elif flags & Qt.AlignmentFlag.AlignBottom:
-            y = rect.bottom() - size.height()
-        else:
-            y = rect.center().y() - size.height() / 2
-        return QPointF(x, y)
+        return QPointF(_aligned(rect.left(), rect.right(), size.width(), flags,
+                                Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight),
+                       _aligned(rect.top(), rect.bottom(), size.height(), flags,
+                                Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignBottom))
+
+
+def _aligned(start: float, end: float, length: float, flags: int,
+             at_start: Qt.AlignmentFlag, at_end: Qt.AlignmentFlag) -> float:
+    """Where ``length`` starts on the span ``start``-``end``: at its start, flush with its end, or centred."""
+    if flags & at_start:
+        return start
+    if flags & at_end:
+        return end - length
+    return (start + end - length) / 2
