@@ -20,8 +20,12 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
   update and paints (every Python model call and pyqtgraph paint needs the interpreter), a busy
   engine would take the interpreter back every switch interval and stretch a 10 ms repaint into
   a 60 ms freeze. Between :meth:`hold_for_ui` and :meth:`release_from_ui` the engine waits
-  between events instead (at most ``UI_TURN_MAX_S`` per hold, so a stuck UI never stops the
-  automation): the window stays smooth and the engine loses only the time the UI really works.
+  between events instead. An update is shown in several passes of the UI's loop (see
+  ``app/windows/update_steps.py``); each pass renews the hold, so the engine stays out of the
+  way of every pass and of the repaints Qt runs between them, not just the first 50 ms. Two caps
+  keep a stuck or swamped UI from stopping the automation: at most ``UI_TURN_MAX_S`` after the
+  last renewal, and at most ``UI_UPDATE_MAX_S`` from an update's first hold. The window stays
+  smooth and the engine loses only the time the UI really works.
 - **Shutdown**: :meth:`stop` asks the thread to finish; the engine closes its session (journal
   flushed by the host's ``close``), and ``finished_cleanly`` says whether it got there.
 """
@@ -42,7 +46,14 @@ from core.automation.engine import Engine
 from core.automation.events import Command
 from core.automation.snapshot import Snapshot
 
-UI_TURN_MAX_S = 0.05  # the longest the engine waits for one UI update
+UI_TURN_MAX_S = 0.05  # the longest the engine waits after the UI last renewed its hold
+UI_UPDATE_MAX_S = 0.2  # the longest the engine waits for one update, all its passes together
+
+
+def ui_hold_deadline(update_at: float, renewed_at: float) -> float:
+    """When the engine stops waiting for the UI: ``UI_TURN_MAX_S`` after the UI last renewed its
+    hold, and never later than ``UI_UPDATE_MAX_S`` after the update's first hold."""
+    return min(renewed_at + UI_TURN_MAX_S, update_at + UI_UPDATE_MAX_S)
 
 
 @dataclass
@@ -72,7 +83,8 @@ class AutomationService(QThread):
         self._paused = threading.Event()
         self._ui_idle = threading.Event()
         self._ui_idle.set()
-        self._ui_held_at = 0.0
+        self._ui_update_at = 0.0
+        self._ui_renewed_at = 0.0
         self.finished_cleanly = False
 
     def post(self, command: Command) -> None:
@@ -95,11 +107,14 @@ class AutomationService(QThread):
             self._paused.clear()
 
     def hold_for_ui(self) -> None:
-        """The UI has an update to apply and paint: the engine waits between events until
-        :meth:`release_from_ui` (at most ``UI_TURN_MAX_S`` per hold). Called on the UI thread."""
+        """The UI has an update to apply and paint (or another pass of one): the engine waits
+        between events until :meth:`release_from_ui`, within the caps of :func:`ui_hold_deadline`.
+        Called on the UI thread."""
+        now = time.monotonic()
         if self._ui_idle.is_set():
-            self._ui_held_at = time.monotonic()
-            self._ui_idle.clear()
+            self._ui_update_at = now
+        self._ui_renewed_at = now
+        self._ui_idle.clear()
 
     def release_from_ui(self) -> None:
         """The UI has applied and painted: the engine goes on."""
@@ -158,8 +173,10 @@ class AutomationService(QThread):
     def _between_events(self, engine: Engine, hosted: Hosted) -> bool:
         """Give the UI its turn, apply a speed change and hold while paused; False when asked to
         stop meanwhile."""
-        if not self._ui_idle.is_set():
-            self._ui_idle.wait(max(0.0, self._ui_held_at + UI_TURN_MAX_S - time.monotonic()))
+        while not self._ui_idle.is_set():  # a renewal moves the deadline on
+            left = ui_hold_deadline(self._ui_update_at, self._ui_renewed_at) - time.monotonic()
+            if left <= 0 or self._ui_idle.wait(left):
+                break
         while not self._speed.empty():
             speed = self._speed.get_nowait()
             if hosted.feed is not None:

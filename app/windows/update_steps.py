@@ -13,8 +13,9 @@ Every update is queued for every step. Market updates are incremental (bars, fil
 step gets all of them, in order; snapshots are whole states, so a step gets only the newest.
 Under a backlog the steps therefore coalesce rather than fall behind.
 
-While steps are pending the engine is held (``hold``; the service caps each hold), and it is
-released (``release``) once the last step has painted.
+While steps are pending the engine is held (``hold``, renewed as each pass starts and as the
+next is scheduled; the service caps the hold), and it is released (``release``) once the last
+step has painted.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class UpdateSteps:
 
     def _pass(self) -> None:
         self._due = False
+        self._hold()
         try:
             self._run_one()
         finally:

@@ -162,3 +162,56 @@ def test_a_ui_that_never_releases_its_turn_does_not_stop_the_automation(qtbot, t
         assert service.stop()
     assert service.finished_cleanly
 
+
+
+def test_the_engine_waits_for_a_ui_turn_within_both_caps() -> None:
+    from app.service import UI_TURN_MAX_S, UI_UPDATE_MAX_S, ui_hold_deadline
+
+    assert ui_hold_deadline(10.0, 10.0) == 10.0 + UI_TURN_MAX_S  # a fresh hold: one turn
+    assert ui_hold_deadline(10.0, 10.1) == 10.1 + UI_TURN_MAX_S  # renewed by a later pass
+    assert ui_hold_deadline(10.0, 10.19) == 10.0 + UI_UPDATE_MAX_S  # never past the update's cap
+
+
+def time_between_events_while(service: AutomationService, ui: Callable[[threading.Event], None]) -> float:
+    """How long the engine's thread waits between two events while ``ui`` runs on this thread."""
+    waited: list[float] = []
+    held = threading.Event()
+
+    def engine_side() -> None:
+        held.wait()
+        start = time.monotonic()
+        assert service._between_events(None, Hosted(None, iter(())))  # type: ignore[arg-type]
+        waited.append(time.monotonic() - start)
+
+    worker = threading.Thread(target=engine_side)
+    worker.start()
+    service.hold_for_ui()
+    held.set()
+    ui(worker)  # type: ignore[arg-type]
+    worker.join(5.0)
+    service.release_from_ui()
+    return waited[0]
+
+
+def test_an_update_shown_in_several_passes_holds_the_engine_through_all_of_them(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.service import UI_TURN_MAX_S, UI_UPDATE_MAX_S
+
+    service = AutomationService(lambda publish: Hosted(None, iter(())))  # type: ignore[arg-type]
+
+    def passes_then_release(_worker: threading.Thread) -> None:  # each pass renews the hold
+        end = time.monotonic() + 2.5 * UI_TURN_MAX_S
+        while time.monotonic() < end:
+            time.sleep(0.004)
+            service.hold_for_ui()
+        service.release_from_ui()
+
+    waited = time_between_events_while(service, passes_then_release)
+    assert 2 * UI_TURN_MAX_S < waited < UI_UPDATE_MAX_S  # longer than one turn, ended by the release
+
+    def never_releases(worker: threading.Thread) -> None:  # a swamped UI renews for ever
+        while worker.is_alive():
+            time.sleep(0.004)
+            service.hold_for_ui()
+
+    waited = time_between_events_while(service, never_releases)
+    assert UI_UPDATE_MAX_S * 0.9 < waited < UI_UPDATE_MAX_S + 0.5  # the update's cap frees the engine
