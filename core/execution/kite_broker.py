@@ -1,0 +1,309 @@
+"""KiteBroker: the Broker protocol over Kite Connect (orders at Zerodha; fills from its order book).
+
+- **Ids.** Each order goes out tagged with :func:`kite_tag` of its client order id (Kite's tag:
+  alphanumeric, at most 20 characters). The tag is deterministic, so after a restart, or after a
+  placement whose answer was lost, the order is found in Kite's book by its tag and never placed
+  twice (:meth:`KiteGateway.place_order`).
+- **What comes back.** ``place`` answers nothing at once: Kite's acceptance of a request is not
+  the order's status (its RMS may still reject it). Statuses and fills arrive as *observations*
+  of Kite's order objects, from the ticker's order postbacks (:meth:`on_postback`, any thread)
+  and from polling the order book (:meth:`poll`; postbacks are lost while the socket is down).
+  Both go through one path that turns a change into broker events once: ``OPEN``/``TRIGGER
+  PENDING`` -> open (with the levels Kite holds), a rise in ``filled_quantity`` -> the order's
+  new trades as fills (their own ids, prices and times, from ``order_trades``), ``CANCELLED`` and
+  ``REJECTED`` -> those, after any fills. A fill never waits on the order's status: if Kite's
+  trade book lags its order book the fills come at the next observation.
+- **Threads.** Everything except :meth:`on_postback` runs on the engine's thread; postbacks are
+  queued and applied on the next market event (``on_tick``/``on_bar_close``) or poll.
+- **Prices** are put on the instrument's tick grid before they leave; market and SL-M orders
+  carry ``market_protection=-1`` (automatic), which Kite requires of API orders since April 2026.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import queue
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.clock import IST
+from core.execution.broker import BrokerEvent, FillEvent, OrderUpdate
+from core.execution.kite_gateway import (
+    BrokerRejected,
+    BrokerSessionExpired,
+    BrokerUnavailable,
+    KiteGateway,
+)
+from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from core.market.bars import Bar
+from core.market.events import SessionEnd, Tick
+from core.market.instruments import InstrumentMaster
+
+KITE_TIME = "%Y-%m-%d %H:%M:%S"
+_RESTING = frozenset({"OPEN", "TRIGGER PENDING"})
+MARKET_PROTECTION_AUTO = -1
+
+
+def kite_tag(client_order_id: str) -> str:
+    """The Kite tag of a client order id: ``atw`` + 17 hex digits of its SHA-1 (20 characters)."""
+    return "atw" + hashlib.sha1(client_order_id.encode()).hexdigest()[:17]
+
+
+def kite_time(value: Any, default: dt.datetime) -> dt.datetime:
+    """A Kite timestamp (naive IST ``datetime`` from the client, or its ``YYYY-MM-DD HH:MM:SS``
+    text in a postback) as an aware Asia/Kolkata datetime."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=IST) if value.tzinfo is None else value.astimezone(IST)
+    if isinstance(value, str) and len(value) == 19:
+        return dt.datetime.strptime(value, KITE_TIME).replace(tzinfo=IST)
+    return default
+
+
+@dataclass
+class _Tracked:
+    request: OrderRequest
+    order_id: str
+    seen: tuple[Any, ...] = ()  # the last observation acted on
+    trades: set[str] = field(default_factory=set)  # Kite trade ids already reported
+    filled: int = 0  # quantity already reported as fills
+    ended: bool = False
+
+
+class KiteBroker:
+    """Orders through a :class:`KiteGateway` (see the module docstring)."""
+
+    name = "kite"
+
+    def __init__(self, gateway: KiteGateway, master: InstrumentMaster, *, product: str = "MIS",
+                 algo_id: str | None = None, poll_s: float = 5.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gateway = gateway
+        self.master = master
+        self.product = product
+        self.algo_id = algo_id
+        self.poll_s = poll_s
+        self._monotonic = monotonic
+        self._next_poll = 0.0
+        self._by_coid: dict[str, _Tracked] = {}
+        self._by_order_id: dict[str, _Tracked] = {}
+        self._following: set[str] = set()  # client order ids still working at Kite
+        self._by_tag: dict[str, OrderRequest] = {}  # every order sent, by its tag
+        self._postbacks: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.session_expired = False  # set when Kite said the token is no longer valid
+        self.last_error = ""
+
+    # ------------------------------------------------------------------ Broker protocol
+
+    def place(self, request: OrderRequest, now: dt.datetime) -> list[BrokerEvent]:
+        tag = kite_tag(request.client_order_id)
+        self._by_tag[tag] = request
+        try:
+            order_id = self.gateway.place_order(self._params(request), tag)
+        except (BrokerRejected, BrokerSessionExpired) as exc:
+            self._note(exc)
+            return [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now, message=str(exc))]
+        except BrokerUnavailable as exc:  # it may yet have landed: the poll finds it by its tag, or
+            self._note(exc)               # the order manager expires it unacknowledged
+            return self.drain()
+        self._track(request, order_id)
+        return self.drain()
+
+    def modify(self, client_order_id: str, now: dt.datetime, *, qty: int | None = None,
+               trigger_price: float | None = None, limit_price: float | None = None) -> list[BrokerEvent]:
+        tracked = self._by_coid.get(client_order_id)
+        if tracked is None or tracked.ended:
+            return [OrderUpdate(client_order_id, OrderStatus.REJECTED, now,
+                                message="Order cannot be modified as it is being processed or is complete.")]
+        if qty is not None and qty <= 0:
+            return self.cancel(client_order_id, now)
+        inst = self.master.get(tracked.request.symbol)
+        changes: dict[str, Any] = {}
+        if qty is not None:
+            changes["quantity"] = tracked.filled + qty
+        if trigger_price is not None:
+            changes["trigger_price"] = inst.round_price(trigger_price)
+        if limit_price is not None:
+            changes["price"] = inst.round_price(limit_price)
+        try:
+            self.gateway.modify_order("regular", tracked.order_id, **changes)
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+            self._note(exc)
+            return self.drain()  # Kite keeps the order as it was; its next observation says how
+        return [OrderUpdate(client_order_id, OrderStatus.OPEN, now, tracked.order_id, qty=qty,
+                            trigger_price=changes.get("trigger_price"), limit_price=changes.get("price"))]
+
+    def cancel(self, client_order_id: str, now: dt.datetime) -> list[BrokerEvent]:
+        tracked = self._by_coid.get(client_order_id)
+        if tracked is None:
+            return [OrderUpdate(client_order_id, OrderStatus.CANCELLED, now, message="never reached Kite")]
+        if not tracked.ended:
+            try:
+                self.gateway.cancel_order("regular", tracked.order_id)
+            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+                self._note(exc)  # already filled or cancelled, or Kite unreachable: the poll tells
+        return self.drain()
+
+    def on_tick(self, tick: Tick) -> list[BrokerEvent]:
+        return self._due()
+
+    def on_bar_close(self, bar: Bar) -> list[BrokerEvent]:
+        return self._due()
+
+    def on_session_end(self, event: SessionEnd) -> list[BrokerEvent]:
+        return self._due()
+
+    def resume(self, orders: Iterable[Order], now: dt.datetime) -> list[BrokerEvent]:
+        """After a restart: find each working order in Kite's book by its tag and follow it again."""
+        book = {o.get("tag"): o for o in self.gateway.orders() if o.get("tag")}
+        events: list[BrokerEvent] = []
+        for order in orders:
+            self._by_tag[kite_tag(order.client_order_id)] = order.request
+            found = book.get(kite_tag(order.client_order_id))
+            if found is not None:
+                tracked = self._track(order.request, str(found["order_id"]))
+                tracked.filled = order.filled_qty
+                tracked.trades = {f.fill_id for f in order.fills}
+                events.extend(self._observe(found, now))
+        return events
+
+    # ------------------------------------------------------------------ observations
+
+    def on_postback(self, payload: dict[str, Any]) -> None:
+        """An order update from the ticker (any thread): applied on the engine's next event."""
+        self._postbacks.put(payload)
+
+    def drain(self) -> list[BrokerEvent]:
+        """Apply the postbacks received so far."""
+        events: list[BrokerEvent] = []
+        while True:
+            try:
+                payload = self._postbacks.get_nowait()
+            except queue.Empty:
+                return events
+            events.extend(self._observe(payload, None))
+
+    def poll(self) -> list[BrokerEvent]:
+        """Read Kite's order book and apply what changed (recovers postbacks lost in a disconnect)."""
+        self._next_poll = self._monotonic() + self.poll_s
+        events = self.drain()
+        try:
+            book = self.gateway.orders()
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+            self._note(exc)
+            return events
+        for order in book:
+            events.extend(self._observe(order, None))
+        return events
+
+    def tracked_order_id(self, client_order_id: str) -> str | None:
+        tracked = self._by_coid.get(client_order_id)
+        return tracked.order_id if tracked is not None else None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _due(self) -> list[BrokerEvent]:
+        if self._following and self._monotonic() >= self._next_poll:
+            return self.poll()
+        return self.drain()
+
+    def _observe(self, order: dict[str, Any], now: dt.datetime | None) -> list[BrokerEvent]:
+        tracked = self._by_order_id.get(str(order.get("order_id")))
+        if tracked is None:
+            request = self._by_tag.get(order.get("tag") or "")
+            if request is None:
+                return []  # not one of ours (another terminal's order)
+            tracked = self._track(request, str(order["order_id"]))
+        status = str(order.get("status", ""))
+        seen = (status, order.get("filled_quantity"), order.get("pending_quantity"), order.get("price"),
+                order.get("trigger_price"))
+        if tracked.ended or seen == tracked.seen:
+            return []
+        when = kite_time(order.get("exchange_update_timestamp") or order.get("order_timestamp"),
+                         now or dt.datetime.now(IST))
+        coid = tracked.request.client_order_id
+        events: list[BrokerEvent] = list(self._fills(tracked, int(order.get("filled_quantity") or 0)))
+        caught_up = tracked.filled >= int(order.get("filled_quantity") or 0)
+        if caught_up:
+            tracked.seen = seen  # else look again next time: the trade book is behind
+        if status in _RESTING and int(order.get("pending_quantity") or 0) > 0:
+            events.append(OrderUpdate(coid, OrderStatus.OPEN, when, tracked.order_id,
+                                      qty=int(order["pending_quantity"]),
+                                      trigger_price=_level(order.get("trigger_price")),
+                                      limit_price=_level(order.get("price"))))
+        elif status == "CANCELLED" and caught_up:
+            self._end(tracked)
+            events.append(OrderUpdate(coid, OrderStatus.CANCELLED, when, tracked.order_id,
+                                      message=str(order.get("status_message") or "")))
+        elif status == "REJECTED":
+            self._end(tracked)
+            events.append(OrderUpdate(coid, OrderStatus.REJECTED, when, tracked.order_id,
+                                      message=str(order.get("status_message") or "rejected by Kite")))
+        elif status == "COMPLETE" and caught_up:
+            self._end(tracked)
+        return events
+
+    def _fills(self, tracked: _Tracked, filled: int) -> list[FillEvent]:
+        if filled <= tracked.filled:
+            return []
+        try:
+            trades = self.gateway.order_trades(tracked.order_id)
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+            self._note(exc)
+            return []
+        req = tracked.request
+        out = []
+        for trade in sorted(trades, key=lambda t: (str(t.get("fill_timestamp")), str(t["trade_id"]))):
+            trade_id = str(trade["trade_id"])
+            if trade_id in tracked.trades:
+                continue
+            tracked.trades.add(trade_id)
+            qty = int(trade["quantity"])
+            tracked.filled += qty
+            when = kite_time(trade.get("fill_timestamp") or trade.get("exchange_timestamp"), dt.datetime.now(IST))
+            out.append(FillEvent(Fill(req.client_order_id, f"kite:{trade_id}", req.symbol, req.side, qty,
+                                      float(trade["average_price"]), when)))
+        return out
+
+    def _params(self, request: OrderRequest) -> dict[str, Any]:
+        inst = self.master.get(request.symbol)
+        kind = request.order_type
+        params: dict[str, Any] = {
+            "variety": "regular", "exchange": inst.exchange, "tradingsymbol": request.symbol,
+            "transaction_type": "BUY" if request.side is Side.BUY else "SELL", "quantity": request.qty,
+            "product": self.product, "order_type": kind.value, "validity": "DAY",
+        }
+        if kind in (OrderType.LIMIT, OrderType.SL) and request.limit_price is not None:
+            params["price"] = inst.round_price(request.limit_price)
+        if kind in (OrderType.SL, OrderType.SL_M) and request.trigger_price is not None:
+            params["trigger_price"] = inst.round_price(request.trigger_price)
+        if kind in (OrderType.MARKET, OrderType.SL_M):
+            params["market_protection"] = MARKET_PROTECTION_AUTO
+        if self.algo_id:
+            params["algo_id"] = self.algo_id
+        return params
+
+    def _track(self, request: OrderRequest, order_id: str) -> _Tracked:
+        tracked = self._by_coid.get(request.client_order_id)
+        if tracked is None:
+            tracked = _Tracked(request, order_id)
+            self._by_coid[request.client_order_id] = tracked
+            self._by_order_id[order_id] = tracked
+            self._following.add(request.client_order_id)
+        return tracked
+
+    def _end(self, tracked: _Tracked) -> None:
+        tracked.ended = True
+        self._following.discard(tracked.request.client_order_id)
+
+    def _note(self, exc: Exception) -> None:
+        self.last_error = str(exc)
+        if isinstance(exc, BrokerSessionExpired):
+            self.session_expired = True
+
+
+def _level(value: Any) -> float | None:
+    price = float(value or 0)
+    return price if price > 0 else None

@@ -1,0 +1,1 @@
+"""A loopback Kite Connect replica: HTTP routes and order matching, driven by the real client in tests."""
