@@ -107,7 +107,8 @@ class ReplicaBook:
         self._positions: dict[tuple[str, str], _Position] = {}
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
-        self.listeners: list[Listener] = []
+        self.listeners: list[Listener] = []  # order updates (the ticker's postbacks)
+        self.price_listeners: list[Callable[[ReplicaInstrument, float, int], None]] = []
         self.fill_chunk: int | None = None  # fill at most this many per price event (partial fills)
         self._rejects: list[str] = []
 
@@ -117,11 +118,14 @@ class ReplicaBook:
 
     # ------------------------------------------------------------------ market
 
-    def set_price(self, key: str, price: float) -> None:
-        """A new last price for ``EXCHANGE:SYMBOL``; working orders of it match against it."""
+    def set_price(self, key: str, price: float, qty: int = 0) -> None:
+        """A trade of ``qty`` at ``price`` in ``EXCHANGE:SYMBOL``: the new last price (the ticker
+        streams it); working orders of the instrument match against it."""
         with self._lock:
-            self._instrument(key)
+            inst = self._instrument(key)
             self._ltp[key] = float(price)
+            for listener in list(self.price_listeners):
+                listener(inst, float(price), qty)
             for order in list(self._orders.values()):
                 f = order.fields
                 if f["status"] in ("OPEN", "TRIGGER PENDING") and f"{f['exchange']}:{f['tradingsymbol']}" == key:

@@ -1,0 +1,170 @@
+"""KiteFeed: Kite's WebSocket ticker as the engine's market feed (and its order postbacks).
+
+The official ``KiteTicker`` runs on a Twisted reactor in a thread of its own (one reactor per
+process, never restartable: :meth:`KiteFeed.stop` closes the socket and leaves the reactor
+running, so a later feed in the same process still works). What this class adds:
+
+- **Ticks in the engine's terms**: each tick of a subscribed instrument becomes a
+  :class:`~core.market.events.Tick` (price on the instrument's tick grid, the volume traded since
+  the previous tick, the exchange's time in Asia/Kolkata) on a thread-safe queue that
+  :meth:`events` yields from, in arrival order, on the engine's thread. The client turns the
+  exchange's epoch seconds into a *naive local* datetime (the machine's zone); that is undone
+  here, so the machine's time zone never shifts a tick.
+- **Subscriptions**: every instrument asked for, in ``full`` mode, on every (re)connect; the
+  client itself resubscribes after a reconnect and the server takes both idempotently.
+- **Order postbacks** go to ``on_order_update`` (the broker's :meth:`~KiteBroker.on_postback`).
+- **Health**: connection state, reconnects, the age of the last tick; ``stale`` once no tick has
+  come for ``stale_after_s`` while connected or not (the engine takes no new entries on a stale
+  feed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.clock import IST
+from core.market.events import Tick
+
+OrderUpdateHandler = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """An instrument the feed streams: its Kite token, our symbol and its tick size."""
+
+    token: int
+    symbol: str
+    tick_size: float = 0.05
+
+
+def exchange_time(naive_local: Any, fallback: dt.datetime) -> dt.datetime:
+    """The instant the client decoded with ``datetime.fromtimestamp`` (naive, machine-local), in IST."""
+    if isinstance(naive_local, dt.datetime):
+        return dt.datetime.fromtimestamp(naive_local.timestamp(), IST)
+    return fallback
+
+
+class KiteFeed:
+    """See the module docstring. ``ticker_factory`` builds the ``KiteTicker`` (tests pass the root)."""
+
+    def __init__(self, api_key: str, access_token: str, subscriptions: list[Subscription], *,
+                 root: str | None = None, on_order_update: OrderUpdateHandler | None = None,
+                 stale_after_s: float = 10.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        # imports Twisted and installs its reactor: only when a feed is made
+        from kiteconnect import KiteTicker
+
+        self._by_token: Mapping[int, Subscription] = {s.token: s for s in subscriptions}
+        self._volume: dict[int, int] = {}
+        self._queue: queue.SimpleQueue[Tick | None] = queue.SimpleQueue()
+        self._monotonic = monotonic
+        self.on_order_update = on_order_update
+        self.stale_after_s = stale_after_s
+        self._last_tick_at: float | None = None
+        self._started_at = monotonic()
+        self.connected = threading.Event()
+        self.connects = 0
+        self.disconnects = 0
+        self.ticks_received = 0
+        self.last_error = ""
+        self.received_at: Callable[[int, float], None] | None = None  # (token, monotonic) per tick: benchmarks
+        self.ticker = KiteTicker(api_key, access_token, root=root, reconnect_max_delay=5, reconnect_max_tries=300)
+        self.ticker.on_connect = self._on_connect
+        self.ticker.on_ticks = self._on_ticks
+        self.ticker.on_close = self._on_close
+        self.ticker.on_error = self._on_error
+        self.ticker.on_order_update = self._on_order_update
+
+    # ------------------------------------------------------------------ life
+
+    def start(self) -> KiteFeed:
+        self.ticker.connect(threaded=True)
+        return self
+
+    def stop(self) -> None:
+        """Close the socket, stop reconnecting and end :meth:`events`."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.ticker.close)
+        self._queue.put(None)
+
+    def events(self, poll_s: float = 0.5) -> Iterator[Tick | None]:
+        """Ticks as they arrive; ``None`` every ``poll_s`` without one (the engine's idle turn).
+        Ends after :meth:`stop`."""
+        while True:
+            try:
+                tick = self._queue.get(timeout=poll_s)
+            except queue.Empty:
+                yield None
+                continue
+            if tick is None:
+                return
+            yield tick
+
+    def drain(self) -> list[Tick]:
+        """Every tick waiting, without blocking."""
+        out = []
+        while True:
+            try:
+                tick = self._queue.get_nowait()
+            except queue.Empty:
+                return out
+            if tick is not None:
+                out.append(tick)
+
+    # ------------------------------------------------------------------ health
+
+    @property
+    def last_tick_age_s(self) -> float | None:
+        return None if self._last_tick_at is None else self._monotonic() - self._last_tick_at
+
+    @property
+    def stale(self) -> bool:
+        since = self._last_tick_at if self._last_tick_at is not None else self._started_at
+        return self._monotonic() - since > self.stale_after_s
+
+    # ------------------------------------------------------------------ ticker callbacks (reactor thread)
+
+    def _on_connect(self, ws: Any, _response: Any) -> None:
+        self.connects += 1
+        tokens = [t for t in self._by_token if ws.subscribed_tokens.get(t) != ws.MODE_FULL]
+        if tokens:
+            ws.subscribe(tokens)
+            ws.set_mode(ws.MODE_FULL, tokens)
+        self.connected.set()
+
+    def _on_close(self, _ws: Any, code: Any, reason: Any) -> None:
+        if self.connected.is_set():
+            self.disconnects += 1
+        self.connected.clear()
+
+    def _on_error(self, _ws: Any, code: Any, reason: Any) -> None:
+        self.last_error = f"{code}: {reason}"
+
+    def _on_order_update(self, _ws: Any, data: dict[str, Any]) -> None:
+        if self.on_order_update is not None:
+            self.on_order_update(data)
+
+    def _on_ticks(self, _ws: Any, ticks: list[dict[str, Any]]) -> None:
+        arrived = self._monotonic()
+        self._last_tick_at = arrived
+        now = dt.datetime.now(IST)
+        for raw in ticks:
+            token = raw.get("instrument_token")
+            sub = self._by_token.get(token) if token is not None else None
+            if sub is None:
+                continue
+            self.ticks_received += 1
+            volume = int(raw.get("volume_traded") or 0)
+            traded = max(0, volume - self._volume.get(token, volume))
+            self._volume[token] = volume
+            price = round(round(float(raw["last_price"]) / sub.tick_size) * sub.tick_size, 10)
+            when = exchange_time(raw.get("exchange_timestamp") or raw.get("last_trade_time"), now)
+            self._queue.put(Tick(sub.symbol, when, price, float(traded)))
+            if self.received_at is not None:
+                self.received_at(token, arrived)
