@@ -127,6 +127,11 @@ class ReplicaTicker:
         with self._lock:
             return len(self._clients)
 
+    def backlog(self) -> int:
+        """Frames and messages waiting to be sent, on the busiest connection."""
+        with self._lock:
+            return max((c.outbox.qsize() for c in self._clients), default=0)
+
     def subscribed(self) -> dict[int, str]:
         """The union of every live connection's subscriptions (token -> mode)."""
         with self._lock:
