@@ -34,6 +34,7 @@ import datetime as dt
 import math
 import queue
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -170,6 +171,14 @@ class Engine:
             self._fire(event)
         else:
             self._command(event)
+        self._flatten_if_due()
+        self.publish()
+
+    def on_idle(self) -> None:
+        """A live feed's quiet moment: time moves on to the clock's now (bars close on time, the
+        cutoff and timers fire), commands apply, a snapshot may go out."""
+        self._advance(self.clock.now())
+        self.drain_commands()
         self._flatten_if_due()
         self.publish()
 
@@ -635,12 +644,17 @@ class Engine:
     def _exit_filled(self, slot: Slot, request: OrderRequest, fill: Fill) -> None:
         tm = slot.manager
         pos = tm.position
+        held = pos.qty if pos is not None and slot.position_id == request.position_id else 0
+        if fill.qty > held:
+            self._overfilled(request, fill, fill.qty - held)
+            if held == 0:
+                return
+            fill = replace(fill, qty=held)
+        assert pos is not None
         reason = request.reason
-        if request.order_type in (OrderType.SL, OrderType.SL_M) and pos is not None:
+        if request.order_type in (OrderType.SL, OrderType.SL_M):
             reason = pos.stop_kind.label
         self.orders.apply(FillEvent(fill), {"reason": reason} if reason else None)
-        if pos is None:
-            return
         qty = min(fill.qty, pos.qty)
         leg = tm.close(qty, fill.time, fill.price, _REASONS.get(reason, ExitReason.SIGNAL))
         pnl = Decimal(repr(leg.points)) * leg.qty
@@ -652,6 +666,25 @@ class Engine:
                     self._apply_broker(self.orders.cancel(order.client_order_id, "its position is closed"))
             slot.clear_position()
             self._holding.discard(slot.key)
+
+    def _overfilled(self, request: OrderRequest, fill: Fill, excess: int) -> None:
+        """An exit filled for more than its position held (two exits raced at a broker that has no
+        one-cancels-other): the excess is a new position at the broker, not a trade of ours. It is
+        journaled (a note, so the book's arithmetic stays whole), the trader is told to flatten
+        it, and the engine takes no new entry for the rest of the session (REDUCING)."""
+        opened = "short" if request.side is Side.SELL else "long"
+        self._write(RecordType.NOTE, {"event": "overfill", "client_order_id": request.client_order_id,
+                                      "fill_id": fill.fill_id, "symbol": fill.symbol, "side": fill.side.value,
+                                      "qty": excess, "price": repr(fill.price), "time": utc_text(fill.time)},
+                    self.orders.traces.get(request.client_order_id, ""))
+        if fill.qty == excess:
+            order = self.orders.orders.get(request.client_order_id)
+            if order is not None and order.working:
+                self.orders.apply(OrderUpdate(request.client_order_id, OrderStatus.FILLED, fill.time,
+                                              message=f"filled after its position was closed ({excess} over)"))
+        self._set_state(TradingState.REDUCING, f"{fill.symbol}: an exit overfilled by {excess}")
+        self._alert("critical", f"{fill.symbol}: {request.client_order_id} filled {excess} more than its position "
+                                f"held at {fill.price}: {excess} {opened} is open at the broker: flatten it there")
 
     # ------------------------------------------------------------------ protective orders
 

@@ -37,7 +37,7 @@ from core.execution.kite_gateway import (
     BrokerUnavailable,
     KiteGateway,
 )
-from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Purpose, Side
 from core.market.bars import Bar
 from core.market.events import SessionEnd, Tick
 from core.market.instruments import InstrumentMaster
@@ -69,6 +69,7 @@ class _Tracked:
     seen: tuple[Any, ...] = ()  # the last observation acted on
     trades: set[str] = field(default_factory=set)  # Kite trade ids already reported
     filled: int = 0  # quantity already reported as fills
+    acked: bool = False  # Kite's order id reported to the order manager
     ended: bool = False
 
 
@@ -98,18 +99,26 @@ class KiteBroker:
     # ------------------------------------------------------------------ Broker protocol
 
     def place(self, request: OrderRequest, now: dt.datetime) -> list[BrokerEvent]:
+        before: list[BrokerEvent] = []
+        params = self._params(request)
+        if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
+            before, still_open = self._clear_exits_of(request)
+            if still_open <= 0:
+                return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now,
+                                             message="not sent: the position was already closed at Kite")]
+            params["quantity"] = min(request.qty, still_open)
         tag = kite_tag(request.client_order_id)
         self._by_tag[tag] = request
         try:
-            order_id = self.gateway.place_order(self._params(request), tag)
+            order_id = self.gateway.place_order(params, tag)
         except (BrokerRejected, BrokerSessionExpired) as exc:
             self._note(exc)
-            return [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now, message=str(exc))]
+            return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now, message=str(exc))]
         except BrokerUnavailable as exc:  # it may yet have landed: the poll finds it by its tag, or
             self._note(exc)               # the order manager expires it unacknowledged
-            return self.drain()
+            return before + self.drain()
         self._track(request, order_id)
-        return self.drain()
+        return before + self.drain()
 
     def modify(self, client_order_id: str, now: dt.datetime, *, qty: int | None = None,
                trigger_price: float | None = None, limit_price: float | None = None) -> list[BrokerEvent]:
@@ -147,13 +156,13 @@ class KiteBroker:
         return self.drain()
 
     def on_tick(self, tick: Tick) -> list[BrokerEvent]:
-        return self._due()
+        return self.due()
 
     def on_bar_close(self, bar: Bar) -> list[BrokerEvent]:
-        return self._due()
+        return self.due()
 
     def on_session_end(self, event: SessionEnd) -> list[BrokerEvent]:
-        return self._due()
+        return self.due()
 
     def resume(self, orders: Iterable[Order], now: dt.datetime) -> list[BrokerEvent]:
         """After a restart: find each working order in Kite's book by its tag and follow it again."""
@@ -204,7 +213,9 @@ class KiteBroker:
 
     # ------------------------------------------------------------------ helpers
 
-    def _due(self) -> list[BrokerEvent]:
+    def due(self) -> list[BrokerEvent]:
+        """What the postbacks said since the last call, and a poll of the order book when one is
+        due (every ``poll_s`` while any order is working): for the host's idle turns too."""
         if self._following and self._monotonic() >= self._next_poll:
             return self.poll()
         return self.drain()
@@ -224,7 +235,15 @@ class KiteBroker:
         when = kite_time(order.get("exchange_update_timestamp") or order.get("order_timestamp"),
                          now or dt.datetime.now(IST))
         coid = tracked.request.client_order_id
-        events: list[BrokerEvent] = list(self._fills(tracked, int(order.get("filled_quantity") or 0)))
+        events: list[BrokerEvent] = []
+        if not tracked.acked and status in ("COMPLETE", "CANCELLED"):
+            # first seen already done (a market order filled at once, postbacks lost): its Kite id
+            # is acknowledged before its fills, so the journal and the ledger carry it
+            events.append(OrderUpdate(coid, OrderStatus.OPEN, when, tracked.order_id,
+                                      qty=tracked.request.qty - tracked.filled))
+        if status != "REJECTED":
+            tracked.acked = True
+        events.extend(self._fills(tracked, int(order.get("filled_quantity") or 0)))
         caught_up = tracked.filled >= int(order.get("filled_quantity") or 0)
         if caught_up:
             tracked.seen = seen  # else look again next time: the trade book is behind
@@ -266,6 +285,43 @@ class KiteBroker:
             out.append(FillEvent(Fill(req.client_order_id, f"kite:{trade_id}", req.symbol, req.side, qty,
                                       float(trade["average_price"]), when)))
         return out
+
+    def _clear_exits_of(self, request: OrderRequest) -> tuple[list[BrokerEvent], int]:
+        """Before a market exit: cancel the position's other exits working at Kite (Kite has no
+        one-cancels-other for them) and read back what they did meanwhile. The events seen, and
+        the quantity still open at Kite: a stop that filled first leaves nothing to exit, and
+        two exits never both fill."""
+        pid = request.position_id
+        others = [t for t in self._by_coid.values() if not t.ended and t.request.position_id == pid
+                  and t.request.purpose is Purpose.EXIT]
+        events: list[BrokerEvent] = []
+        for tracked in others:
+            try:
+                self.gateway.cancel_order("regular", tracked.order_id)
+            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+                self._note(exc)  # most often: it filled first; the order book says
+        if others:
+            events.extend(self.drain())
+            try:
+                book = {str(o["order_id"]): o for o in self.gateway.orders()}
+            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+                self._note(exc)
+                book = {}
+            for tracked in others:
+                if str(tracked.order_id) in book:
+                    events.extend(self._observe(book[str(tracked.order_id)], None))
+        return events, self._open_at_kite(pid)
+
+    def _open_at_kite(self, position_id: str) -> int:
+        """The position's quantity still open by the fills reported: entries' less exits'."""
+        entered = exited = 0
+        for tracked in self._by_coid.values():
+            if tracked.request.position_id == position_id:
+                if tracked.request.purpose is Purpose.ENTRY:
+                    entered += tracked.filled
+                else:
+                    exited += tracked.filled
+        return entered - exited
 
     def _params(self, request: OrderRequest) -> dict[str, Any]:
         inst = self.master.get(request.symbol)

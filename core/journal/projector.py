@@ -82,6 +82,8 @@ class LedgerProjector:
                                      if coid in self.state.orders else "filled")
             if closed is not None:
                 trades = build_trades(self.state.legs([closed]), self._costs, self.master)
+                trades["position_id"] = closed.position_id  # the trade's orders and its journal trace
+                trades["trace_id"] = closed.trace_id
                 self.ledger.record_trades(self._session(rec), trades)
 
     def apply_all(self, records: Iterable[Record]) -> None:

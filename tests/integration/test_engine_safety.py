@@ -198,3 +198,53 @@ def test_same_inputs_give_the_same_journal_byte_for_byte(tmp_path: Path) -> None
     assert [f.name for f in files_a] == [f.name for f in files_b] and len(files_a) == 3
     for fa, fb in zip(files_a, files_b):
         assert fa.read_bytes() == fb.read_bytes()
+
+
+class RacingBroker(PaperBroker):
+    """A broker without one-cancels-other: the first exit fill of each position comes twice (the
+    stop and a market exit both filled at the broker)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.doubled: set[str] = set()
+
+    def _twice(self, events):  # type: ignore[no-untyped-def]
+        from core.execution.broker import FillEvent
+
+        out = []
+        for event in events:
+            out.append(event)
+            fill = getattr(event, "fill", None)
+            position = fill.client_order_id.rsplit("|", 1)[0] if fill is not None else ""
+            if fill is not None and not fill.client_order_id.endswith("|E") and position not in self.doubled:
+                self.doubled.add(position)
+                out.append(FillEvent(type(fill)(fill.client_order_id, fill.fill_id + "-race", fill.symbol, fill.side,
+                                                fill.qty, fill.price, fill.time)))
+        return out
+
+    def on_tick(self, tick):  # type: ignore[no-untyped-def]
+        return self._twice(super().on_tick(tick))
+
+    def on_bar_close(self, bar):  # type: ignore[no-untyped-def]
+        return self._twice(super().on_bar_close(bar))
+
+    def place(self, request, now):  # type: ignore[no-untyped-def]
+        return self._twice(super().place(request, now))
+
+
+def test_an_exit_that_fills_after_its_position_closed_is_journaled_and_alerted_never_a_crash() -> None:
+    from core.journal.records import Record
+    from core.journal.replay import ReplayState
+
+    series = [demo_series(sessions=1)]
+    engine, records = make_engine(series, ["ema_cross"], stop="1.5atr")
+    engine.broker = engine.orders.broker = RacingBroker()
+    engine.run(ReplayFeed(series).events())
+    engine.finish()
+    overfills = [p for t, p, _ in records if t == RecordType.NOTE and p.get("event") == "overfill"]
+    assert overfills and all(p["qty"] > 0 for p in overfills)
+    assert any(a.level == "critical" and "flatten it there" in a.text for a in engine.alerts)
+    state = ReplayState()  # the journal's own arithmetic: no exit ever exceeds its position
+    for seq, (rtype, payload, trace) in enumerate(records, start=1):
+        state.apply(Record(seq, "", "paper", trace, rtype, payload, ""))
+    assert state.closed_positions

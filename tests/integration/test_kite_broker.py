@@ -11,7 +11,7 @@ from core.clock import IST
 from core.execution.broker import FillEvent, OrderUpdate
 from core.execution.kite_broker import kite_tag
 from core.execution.kite_gateway import BrokerSessionExpired
-from core.execution.orders import OrderStatus, OrderType, Side
+from core.execution.orders import OrderStatus, OrderType, Purpose, Side
 from tests.integration.kite_fixtures import MARKET_TIME, KiteRig, request
 
 NOW = MARKET_TIME
@@ -199,3 +199,31 @@ def test_the_replicas_objects_carry_every_field_of_kites_own_sample_responses(ri
     assert keys("trades.json") <= set(rig.book.trades()[0])
     assert keys("positions.json") <= set(rig.book.positions()["net"][0])
     assert set(json.loads((mocks / "margins.json").read_text())["data"]["equity"]) <= set(rig.book.margins()["equity"])
+
+
+def open_long_with_stop(rig: KiteRig) -> None:
+    rig.book.set_price("NSE:INFY", 1500.0)
+    rig.broker.place(request("INFY-ema_cross-20261203T1015|E"), NOW)
+    rig.broker.place(request("INFY-ema_cross-20261203T1015|S", side=Side.SELL, order_type=OrderType.SL_M,
+                             trigger=1490.0, purpose=Purpose.EXIT), NOW)
+    rig.broker.poll()
+
+
+def test_a_market_exit_cancels_the_positions_stop_at_kite_first(rig: KiteRig) -> None:
+    open_long_with_stop(rig)
+    exit_ = request("INFY-ema_cross-20261203T1015|X1", side=Side.SELL, purpose=Purpose.EXIT)
+    events = rig.broker.place(exit_, NOW) + rig.broker.poll()
+    by_type = {o["order_type"]: o["status"] for o in rig.book.orders()}
+    assert by_type == {"MARKET": "COMPLETE", "SL-M": "CANCELLED"}  # the entry and the exit complete
+    assert updates(events)[0] is OrderStatus.CANCELLED and fills(events) == [(10, 1500.0)]
+
+
+def test_a_market_exit_is_not_sent_when_the_stop_already_closed_the_position_at_kite(rig: KiteRig) -> None:
+    open_long_with_stop(rig)
+    rig.book.set_price("NSE:INFY", 1489.0)  # the stop fires at Kite; the engine has not heard yet
+    exit_ = request("INFY-ema_cross-20261203T1015|X1", side=Side.SELL, purpose=Purpose.EXIT)
+    events = rig.broker.place(exit_, NOW)
+    assert fills(events) == [(10, 1489.0)]  # the stop's fill, learnt before anything was sent
+    assert isinstance(events[-1], OrderUpdate) and events[-1].status is OrderStatus.REJECTED
+    assert "already closed" in events[-1].message
+    assert [o["order_type"] for o in rig.book.orders()].count("MARKET") == 1  # only the entry: nothing sold twice

@@ -1,0 +1,119 @@
+"""Live sessions: the engine on a live feed, with Kite's or the paper broker (``atw run``).
+
+Only the feed, the clock and the broker differ from a replay (DESIGN.md §2). Here the feed is a
+live one (:class:`~core.market.feeds.kite.KiteFeed`: ticks, and ``None`` on a quiet moment), the
+engine builds its bars from the ticks, and the broker is :class:`~core.execution.kite_broker.KiteBroker`
+(orders at Zerodha) or the :class:`~core.execution.paper.PaperBroker` (paper mode: live data,
+paper fills). Every record goes to the main journal (``<home>/journal/``, one file per day and
+mode) and through the journal projector to the ledger, exactly as the desktop's sessions do.
+
+The clock is the wall clock in Asia/Kolkata (:class:`~core.clock.LiveClock`) in production. A
+:class:`~core.clock.SimClock` moved by the ticks' exchange times is accepted too: the loopback
+replica plays a scripted day at any hour of a test machine's day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from core.automation.engine import Engine
+from core.clock import MarketClock
+from core.execution.broker import Broker, BrokerEvent
+from core.journal.projector import LedgerProjector
+from core.journal.records import RecordType
+from core.journal.writer import JournalWriter
+from core.market.bars import Bar
+from core.market.events import Tick
+from core.market.instruments import InstrumentMaster
+from core.risk.engine import RiskEngine
+from core.risk.limits import RiskLimits
+from core.risk.rms import PaperRms
+from core.strategies.base import Strategy
+
+LIVE_MODES = ("paper", "shadow", "canary", "live")
+
+
+class LiveFeed(Protocol):
+    def events(self, poll_s: float = 0.5) -> Iterator[Tick | None]: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class LiveSession:
+    """An engine wired to a live feed, a broker, the journal and the ledger."""
+
+    engine: Engine
+    feed: LiveFeed
+    broker: Broker
+    writer: JournalWriter
+    close: Callable[[], None]
+
+
+def open_live_session(
+    mode: str,
+    broker: Broker,
+    feed: LiveFeed,
+    strategies: Sequence[Strategy],
+    arms: Sequence[tuple[str, str]],
+    *,
+    clock: MarketClock,
+    home: Path,
+    master: InstrumentMaster,
+    limits: RiskLimits | None = None,
+    costs: str = "zerodha",
+    warmup: Sequence[Bar] = (),
+    ledger: bool = True,
+) -> LiveSession:
+    """Build the engine of one live session; the caller runs it with :func:`run_live`."""
+    from core.ledger import Ledger
+    from core.ledger.repository import LEDGER_FILE
+
+    limits = limits or RiskLimits()
+    risk = RiskEngine(limits, PaperRms(limits.capital, master), clock)
+    writer = JournalWriter(clock, mode, home=home)
+    projector = LedgerProjector(Ledger.open(home / LEDGER_FILE), master) if ledger else None
+
+    def record(rtype: RecordType, payload: Mapping[str, Any], trace: str) -> None:
+        rec = writer.append(rtype, payload, trace)
+        if projector is not None:
+            projector.apply(rec)
+
+    engine = Engine(clock, broker, risk, {s.name: s for s in strategies}, record=record, master=master, mode=mode,
+                    costs=costs, build_bars=True)
+    engine.standing_arms = list(arms)
+    engine.warm(warmup)
+
+    def close() -> None:
+        try:
+            writer.close()
+        finally:
+            if projector is not None:
+                projector.ledger.close()
+
+    return LiveSession(engine, feed, broker, writer, close)
+
+
+def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 0.25) -> None:
+    """Drive the engine from the feed until ``stop()`` says so (checked at least every ``poll_s``);
+    on a quiet moment the broker's due updates (postbacks, a poll) and the clock still move it.
+    The session is finished and closed on the way out, even on an error."""
+    engine, broker = session.engine, session.broker
+    due: Callable[[], list[BrokerEvent]] | None = getattr(broker, "due", None)
+    try:
+        for tick in session.feed.events(poll_s):
+            if stop():
+                break
+            if tick is None:
+                for event in due() if due is not None else ():
+                    engine.handle(event)
+                engine.on_idle()
+            else:
+                engine.handle(tick)
+        engine.finish()
+    finally:
+        session.feed.stop()
+        session.close()
