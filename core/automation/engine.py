@@ -130,6 +130,7 @@ class Engine:
         self.day: dt.date | None = None
         self.day_realised = Decimal(0)
         self.halt_reason = ""
+        self.broker_hold = ""  # why the broker side holds entries (session ended, books disagree), or ""
         self.refusals = 0
         self._timers: list[Timer] = []
         self._inbox: queue.SimpleQueue[Command | Timer] = queue.SimpleQueue()
@@ -387,6 +388,8 @@ class Engine:
             self._set_state(TradingState.ACTIVE, "a new session")
         elif self.halt_reason == "loss":
             self._set_state(TradingState.REDUCING, "the daily loss lock holds until lifted by hand")
+        if self.broker_hold:
+            self._set_state(TradingState.REDUCING, self.broker_hold)
         self._schedule(day)
 
     def _schedule(self, day: dt.date) -> None:
@@ -685,6 +688,39 @@ class Engine:
         self._set_state(TradingState.REDUCING, f"{fill.symbol}: an exit overfilled by {excess}")
         self._alert("critical", f"{fill.symbol}: {request.client_order_id} filled {excess} more than its position "
                                 f"held at {fill.price}: {excess} {opened} is open at the broker: flatten it there")
+
+    # ------------------------------------------------------------------ the broker's health
+
+    def note(self, event: str, **fields: Any) -> None:
+        """Journal a note from the engine's host (a reconciliation, the broker's health)."""
+        self._write(RecordType.NOTE, {"event": event, **fields}, "")
+
+    def alert(self, level: str, text: str) -> None:
+        """Tell the trader (the desk shows alerts; headless runs log them)."""
+        self._alert(level, text)
+
+    def broker_trouble(self, why: str) -> None:
+        """The broker side needs the trader: its session ended, or its book disagrees with ours.
+        No new entry and no arming (REDUCING: exits only) until :meth:`broker_ok`; a lock (kill,
+        daily loss) is left as it is. Journaled and alerted once per cause."""
+        if why == self.broker_hold:
+            return
+        self.broker_hold = why
+        self._write(RecordType.NOTE, {"event": "broker_hold", "why": why}, "")
+        if self.risk.state is TradingState.ACTIVE:
+            self._set_state(TradingState.REDUCING, why)
+        self._alert("critical", why)
+
+    def broker_ok(self, why: str) -> None:
+        """What held the broker side is cleared (logged in again, books agree): entries resume
+        unless something else holds them (a lock, the cutoff)."""
+        if not self.broker_hold:
+            return
+        self.broker_hold = ""
+        self._write(RecordType.NOTE, {"event": "broker_hold_lifted", "why": why}, "")
+        if not self.halt_reason and self.risk.state is TradingState.REDUCING:
+            self._set_state(TradingState.ACTIVE, why)
+        self._alert("info", why)
 
     # ------------------------------------------------------------------ protective orders
 

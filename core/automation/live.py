@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.automation.broker_watch import BrokerWatch
 from core.automation.engine import Engine
 from core.clock import MarketClock
 from core.execution.broker import Broker, BrokerEvent
@@ -97,10 +98,12 @@ def open_live_session(
     return LiveSession(engine, feed, broker, writer, close)
 
 
-def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 0.25) -> None:
+def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 0.25,
+             watch: BrokerWatch | None = None) -> None:
     """Drive the engine from the feed until ``stop()`` says so (checked at least every ``poll_s``);
     on a quiet moment the broker's due updates (postbacks, a poll) and the clock still move it.
-    The session is finished and closed on the way out, even on an error."""
+    ``watch`` (a real broker's) takes its turn after every event. The session is finished and
+    closed on the way out, even on an error."""
     engine, broker = session.engine, session.broker
     due: Callable[[], list[BrokerEvent]] | None = getattr(broker, "due", None)
     try:
@@ -113,6 +116,8 @@ def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 
                 engine.on_idle()
             else:
                 engine.handle(tick)
+            if watch is not None:
+                watch.turn()
         engine.finish()
     finally:
         session.feed.stop()

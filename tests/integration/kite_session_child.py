@@ -123,6 +123,7 @@ def main() -> None:
         "replica_trades": book.trades(),
         "journal": [{"type": r.type, "trace": r.trace_id, "payload": r.payload} for r in records],
         "ledger_orders": ledger_orders, "ledger_trades": ledger_trades,
+        "access_token": token,  # for the test's scan of every file and log for it
         "broker_error": broker.last_error, "failure": failure, "alerts": [a.text for a in engine.alerts],
     }
     print(json.dumps(out, default=str))

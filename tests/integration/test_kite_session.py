@@ -32,6 +32,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert proc.returncode == 0, proc.stderr[-3000:]
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     assert found["failure"] == [], found["failure"]
+    found["home"], found["stderr"] = home, proc.stderr
     return found
 
 
@@ -78,3 +79,13 @@ def test_a_trades_journal_trace_runs_from_signal_to_kites_fill(day: dict[str, An
         if rec["type"] == "fill":
             kite_trade = trades[p["fill_id"].removeprefix("kite:")]
             assert Decimal(p["price"]) == Decimal(repr(kite_trade["average_price"])) and p["qty"] == kite_trade["quantity"]
+
+
+def test_the_access_token_is_in_no_file_no_log_and_no_journal_record(day: dict[str, Any]) -> None:
+    token = day["access_token"]
+    files = [p for p in Path(day["home"]).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jsonl" for p in files) and any(p.name == "ledger.sqlite" for p in files)
+    for path in files:
+        assert token.encode() not in path.read_bytes(), path
+    assert token not in day["stderr"]  # the client's and our log lines
+    assert token not in json.dumps(day["journal"])

@@ -1,0 +1,95 @@
+"""The broker watch against the loopback Kite replica: the session's end and the books' differences
+hold the automation (REDUCING, no arming) until they are cleared."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.automation.broker_watch import RECONCILE_EVERY_S, SESSION_ENDED, UNRECONCILED, BrokerWatch
+from core.automation.engine import Engine
+from core.clock import IST, SimClock
+from core.execution.kite_broker import kite_tag
+from core.market.events import Tick
+from core.market.instruments import default_master
+from core.risk.engine import RiskEngine
+from core.risk.limits import RiskLimits
+from core.risk.rms import PaperRms
+from core.risk.state import TradingState
+from core.strategies import create
+from tests.integration.kite_fixtures import KiteRig, request
+
+T0 = dt.datetime(2026, 12, 3, 10, 15, tzinfo=IST)
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def armed_engine(rig: KiteRig) -> tuple[Engine, BrokerWatch, FakeMonotonic]:
+    master = default_master()
+    clock = SimClock(T0)
+    limits = RiskLimits()
+    records: list[tuple[str, dict, str]] = []  # type: ignore[type-arg]
+    engine = Engine(clock, rig.broker, RiskEngine(limits, PaperRms(limits.capital, master), clock),
+                    {"ema_cross": create("ema_cross")}, master=master, mode="live", build_bars=True,
+                    record=lambda t, p, tr: records.append((str(t), dict(p), tr)))
+    engine.records = records  # type: ignore[attr-defined]
+    rig.book.set_price("NSE:INFY", 1500.0)
+    engine.handle(Tick("INFY", T0, 1500.0))
+    assert engine.arm("INFY", "ema_cross").ok
+    mono = FakeMonotonic()
+    return engine, BrokerWatch(engine, rig.broker, monotonic=mono), mono
+
+
+def test_a_position_changed_at_the_broker_is_caught_within_a_minute_and_holds_arming(rig: KiteRig) -> None:
+    engine, watch, mono = armed_engine(rig)
+    watch.turn()
+    assert watch.last is not None and watch.last.clean and watch.checks == 1
+    rig.book.adjust_position("NSE:INFY", -5, 1500.0)  # sold from another terminal, just after a check
+    mono.now += RECONCILE_EVERY_S - 0.1
+    watch.turn()
+    assert watch.checks == 1 and engine.broker_hold == ""  # not yet due
+    mono.now += 0.1  # a minute after the last check
+    watch.turn()
+    assert engine.broker_hold == f"{UNRECONCILED}: INFY: ours +0, at the broker -5"
+    assert engine.risk.state is TradingState.REDUCING
+    refused = engine.arm("INFY", "ema_cross")
+    assert not refused.ok and any("the broker needs attention" in f for f in refused.failures)
+    assert any(a.level == "critical" and "INFY: ours +0" in a.text for a in engine.alerts)
+    notes = [p for t, p, _ in engine.records if t == "note" and p["event"] == "reconcile"]  # type: ignore[attr-defined]
+    assert [n["clean"] for n in notes] == [True, False]
+    rig.book.adjust_position("NSE:INFY", 5, 1500.0)  # the trader squared it off at the broker
+    mono.now += RECONCILE_EVERY_S
+    watch.turn()
+    assert engine.broker_hold == "" and engine.risk.state is TradingState.ACTIVE
+    assert engine.arm("INFY", "ema_cross").ok
+
+
+def test_an_orphan_order_of_ours_at_the_broker_is_cancelled(rig: KiteRig) -> None:
+    engine, watch, _mono = armed_engine(rig)
+    leftover = "INFY-ema_cross-20261203T0930|S"  # a stop a crashed session left working
+    rig.kite.place_order(variety="regular", exchange="NSE", tradingsymbol="INFY", transaction_type="SELL",
+                         quantity=1, product="MIS", order_type="SL-M", trigger_price=1400.0, market_protection=-1,
+                         tag=kite_tag(leftover))
+    result = watch.reconcile()
+    assert result is not None and [o["tag"] for o in result.orphans] == [kite_tag(leftover)]
+    assert [o["status"] for o in rig.book.orders()] == ["CANCELLED"]
+
+
+def test_an_ended_session_holds_the_automation_until_the_trader_logs_in_again(rig: KiteRig) -> None:
+    engine, watch, _mono = armed_engine(rig)
+    watch.turn()
+    rig.replica.expire_tokens()  # 6 AM expiry, or a logout elsewhere
+    engine.broker.place(request(), T0)
+    watch.turn()
+    assert engine.broker_hold == SESSION_ENDED and engine.risk.state is TradingState.REDUCING
+    assert any("log in again" in f for f in engine.arm("INFY", "ema_cross").failures)
+    rig.kite.set_access_token(rig.replica.issue_access_token())  # a new login
+    watch.session_renewed()
+    watch.turn()
+    assert engine.broker_hold == "" and engine.risk.state is TradingState.ACTIVE
+    assert engine.arm("INFY", "ema_cross").ok
