@@ -24,6 +24,7 @@ from core.automation.engine import Engine
 from core.clock import MarketClock
 from core.execution.broker import Broker, BrokerEvent
 from core.journal.projector import LedgerProjector
+from core.journal.reader import iter_records, journal_files
 from core.journal.records import RecordType
 from core.journal.writer import JournalWriter
 from core.market.bars import Bar
@@ -68,8 +69,13 @@ def open_live_session(
     costs: str = "zerodha",
     warmup: Sequence[Bar] = (),
     ledger: bool = True,
+    resume: bool = False,
 ) -> LiveSession:
-    """Build the engine of one live session; the caller runs it with :func:`run_live`."""
+    """Build the engine of one live session; the caller runs it with :func:`run_live`.
+
+    ``resume`` (a restart): the ledger projection goes on from the mode's newest journal file, which
+    the ledger already holds; the caller restores the engine from the same journal
+    (:meth:`Engine.restore` with :func:`~core.automation.recovery.latest_book`)."""
     from core.ledger import Ledger
     from core.ledger.repository import LEDGER_FILE
 
@@ -77,6 +83,10 @@ def open_live_session(
     risk = RiskEngine(limits, PaperRms(limits.capital, master), clock)
     writer = JournalWriter(clock, mode, home=home)
     projector = LedgerProjector(Ledger.open(home / LEDGER_FILE), master) if ledger else None
+    if projector is not None and resume:
+        files = journal_files(home, mode=mode)
+        if files:
+            projector.resume(iter_records(files[-1]))
 
     def record(rtype: RecordType, payload: Mapping[str, Any], trace: str) -> None:
         rec = writer.append(rtype, payload, trace)

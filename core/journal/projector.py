@@ -44,6 +44,18 @@ class LedgerProjector:
         self._session_id: int | None = None
         self._costs: CostModel = cost_model("none")
 
+    def resume(self, records: Iterable[Record]) -> None:
+        """After a restart: fold the records this ledger already holds (the open day's journal)
+        into the state, writing nothing, and go on with their session if it has not ended."""
+        for rec in records:
+            self.state.apply(rec)
+            p = rec.payload
+            if rec.type == RecordType.SESSION_START:
+                self._costs = cost_model(p.get("costs", "none"))
+                self._session_id = self.ledger.open_session(p["day"], p["mode"])
+            elif rec.type == RecordType.SESSION_END:
+                self._session_id = None
+
     def apply(self, rec: Record) -> None:
         when = record_time(rec)
         self._apply(rec, when)

@@ -203,6 +203,15 @@ class Ledger:
             st.refresh(conn, mode, sim_run_id, [day_])
         return sid
 
+    def open_session(self, day: dt.date | str, mode: str) -> int | None:
+        """The newest session of ``day`` and ``mode`` that has not ended (a restart goes on with
+        it), or None."""
+        t = TradingSession
+        with self._read("session lookup") as conn:
+            row = conn.execute(select(t.id).where(t.day == as_day(day), t.mode == mode, t.ended_at.is_(None),
+                                                  t.sim_run_id.is_(None)).order_by(t.id.desc())).first()
+        return None if row is None else int(row[0])
+
     def end_session(self, session_id: int, ended_at: Any) -> None:
         """Mark a session ended."""
         with self._write("session end") as conn:
