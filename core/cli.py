@@ -7,6 +7,8 @@
     atw data resample FILE --minutes 5 --out FILE
     atw strategies                what each strategy does and its parameters
     atw demo                      the bundled demo data through all four strategies
+    atw run --mode paper|shadow|canary|live --arm SYMBOL:STRATEGY ...   headless on Kite
+    atw kite-replica [--port 8765]  the loopback Kite replica playing the demo market
 
 Errors print as one line naming the file, row or parameter, and exit non-zero.
 """
@@ -460,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", help="where to write the demo run (default: ATW_HOME/runs/demo)")
     demo.set_defaults(func=cmd_demo)
 
+    from core.automation.run_cli import add_run_parsers
+
+    add_run_parsers(sub)
     from core.ledger.cli import add_ledger_parser
 
     add_ledger_parser(sub)

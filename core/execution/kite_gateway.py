@@ -133,6 +133,10 @@ class KiteGateway:
     def order_margins(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(self._call("other", "order_margins", lambda: self.kite.order_margins(orders)))
 
+    def instruments(self, exchange: str) -> list[dict[str, Any]]:
+        """The exchange's instrument dump (Kite's daily CSV, parsed by the client)."""
+        return list(self._call("other", f"instruments {exchange}", lambda: self.kite.instruments(exchange)))
+
     def ltp(self, *keys: str) -> dict[str, Any]:
         return dict(self._call("quote", "ltp", lambda: self.kite.ltp(*keys)))
 

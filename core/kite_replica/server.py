@@ -175,6 +175,18 @@ class KiteReplica:
             "login_time": self.book.now().strftime(KITE_TIME), "meta": {"demat_consent": "physical"},
         })
 
+    def _login_page(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
+        """Kite's login page, for demos: no form, an immediate redirect to ``redirect_url`` (a
+        replica-only parameter; real Kite redirects to the app's registered URL) with a fresh
+        request token, as after a successful login."""
+        if r.params.get("api_key") != self.api_key:
+            return 400, _error("InputException", "Invalid `api_key`.")
+        target = r.params.get("redirect_url", "")
+        if not target.startswith(("http://127.0.0.1", "http://localhost")):
+            return 400, _error("InputException", "redirect_url must be a loopback address")
+        sep = "&" if "?" in target else "?"
+        return 302, f"{target}{sep}action=login&type=login&status=success&request_token={self.mint_request_token()}"
+
     def _logout(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
         with self._lock:
             self._tokens.discard(r.params.get("access_token", ""))
@@ -264,6 +276,7 @@ def _error(error_type: str, message: str) -> dict[str, Any]:
 _O = r"(?P<order_id>[0-9A-Za-z]+)"
 _V = r"(?P<variety>[a-z]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str, Handler, bool]] = [
+    ("GET", re.compile(r"/connect/login"), "other", KiteReplica._login_page, False),
     ("POST", re.compile(r"/session/token"), "other", KiteReplica._session, False),
     ("DELETE", re.compile(r"/session/token"), "other", KiteReplica._logout, True),
     ("GET", re.compile(r"/user/profile"), "other", KiteReplica._profile, True),
@@ -306,6 +319,12 @@ def _handler_for(replica: KiteReplica) -> type[BaseHTTPRequestHandler]:
             if replica.faults.take_drop():  # processed, but the answer never reaches the client
                 self.close_connection = True
                 self.connection.shutdown(2)
+                return
+            if status == 302:
+                self.send_response(302)
+                self.send_header("Location", payload)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             if isinstance(payload, str):
                 data, ctype = payload.encode(), "text/csv"

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import keyring
 import pytest
 import requests
-from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as NoKeyring
 from kiteconnect import KiteConnect
 
@@ -23,25 +22,9 @@ from core.execution.kite_session import (
     request_token_from,
 )
 from tests.integration.kite_fixtures import KiteRig
+from tests.integration.memory_keyring import MemoryKeyring
 
 NOW = dt.datetime(2026, 12, 3, 8, 50, tzinfo=IST)
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 @pytest.fixture
