@@ -3,7 +3,7 @@
 Checked in this order, all of them (the trader sees every reason at once): the market is open;
 it is before the cutoff; the strategy exists; the instrument is in the master and tradeable; the
 trading state is ACTIVE (not REDUCING after a drawdown lock or the cutoff, not HALTED by the kill
-switch); nothing at the broker needs the trader (a session to renew, books to reconcile); the
+switch); nothing holds entries (a broker session to renew, books to reconcile, a stale feed); the
 RMS has margin left; the feed is fresh (a tick of the instrument within
 ``stale_after`` of market time).
 """
@@ -53,8 +53,8 @@ def pre_arm_failures(engine: Engine, symbol: str, strategy: str) -> list[str]:
         why = {"kill": " (kill switch: a human must reset it)",
                "loss": " (daily loss limit: a human must lift the lock)"}.get(engine.halt_reason, "")
         failures.append(f"trading state is {state.value}{why}")
-    if engine.broker_hold:
-        failures.append(f"the broker needs attention: {engine.broker_hold}")
+    if engine.entry_hold:
+        failures.append(f"entries are held: {engine.entry_hold}")
     rms = engine.risk.rms.snapshot()
     if rms.available <= 0:
         failures.append(f"no margin available (utilisation {rms.utilisation:.0%})")

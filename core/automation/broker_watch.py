@@ -4,7 +4,7 @@ Called by the live loop on every turn (:func:`core.automation.live.run_live`); c
 something is due:
 
 - **Session**: once the broker says its access token is no longer valid (Kite's
-  ``TokenException``), the engine is held (:meth:`Engine.broker_trouble`: REDUCING, exits only,
+  ``TokenException``), the engine is held (:meth:`Engine.hold_entries`: REDUCING, exits only,
   no arming) with "log in again"; when a new session works (:meth:`session_renewed`), it is
   released.
 - **Reconciliation**: at start and every ``every_s`` (a minute by default), the broker's updates
@@ -46,10 +46,10 @@ class BrokerWatch:
     def turn(self) -> None:
         """One look: the session, and the books when a reconciliation is due."""
         if self.broker.session_expired:
-            self.engine.broker_trouble(SESSION_ENDED)
+            self.engine.hold_entries(SESSION_ENDED)
             return
-        if self.engine.broker_hold == SESSION_ENDED:
-            self.engine.broker_ok("the Kite session is back")
+        if self.engine.entry_hold == SESSION_ENDED:
+            self.engine.release_entries("the Kite session is back")
         if self._monotonic() >= self._next:
             self.reconcile()
 
@@ -76,9 +76,9 @@ class BrokerWatch:
             except BrokerError as exc:
                 self.engine.alert("error", f"could not cancel orphan order {order['order_id']}: {exc}")
         if result.gaps:
-            self.engine.broker_trouble(f"{UNRECONCILED}: {result.summary()}")
-        elif self.engine.broker_hold.startswith(UNRECONCILED):
-            self.engine.broker_ok("the broker's books agree with ours again")
+            self.engine.hold_entries(f"{UNRECONCILED}: {result.summary()}")
+        elif self.engine.entry_hold.startswith(UNRECONCILED):
+            self.engine.release_entries("the broker's books agree with ours again")
         return result
 
     def _compare(self) -> Reconciliation:

@@ -130,7 +130,7 @@ class Engine:
         self.day: dt.date | None = None
         self.day_realised = Decimal(0)
         self.halt_reason = ""
-        self.broker_hold = ""  # why the broker side holds entries (session ended, books disagree), or ""
+        self.entry_hold = ""  # why entries are held (broker session ended, books disagree, feed stale), or ""
         self.refusals = 0
         self._timers: list[Timer] = []
         self._inbox: queue.SimpleQueue[Command | Timer] = queue.SimpleQueue()
@@ -388,8 +388,8 @@ class Engine:
             self._set_state(TradingState.ACTIVE, "a new session")
         elif self.halt_reason == "loss":
             self._set_state(TradingState.REDUCING, "the daily loss lock holds until lifted by hand")
-        if self.broker_hold:
-            self._set_state(TradingState.REDUCING, self.broker_hold)
+        if self.entry_hold:
+            self._set_state(TradingState.REDUCING, self.entry_hold)
         self._schedule(day)
 
     def _schedule(self, day: dt.date) -> None:
@@ -689,7 +689,7 @@ class Engine:
         self._alert("critical", f"{fill.symbol}: {request.client_order_id} filled {excess} more than its position "
                                 f"held at {fill.price}: {excess} {opened} is open at the broker: flatten it there")
 
-    # ------------------------------------------------------------------ the broker's health
+    # ------------------------------------------------------------------ holds from the host (broker, feed)
 
     def note(self, event: str, **fields: Any) -> None:
         """Journal a note from the engine's host (a reconciliation, the broker's health)."""
@@ -699,25 +699,26 @@ class Engine:
         """Tell the trader (the desk shows alerts; headless runs log them)."""
         self._alert(level, text)
 
-    def broker_trouble(self, why: str) -> None:
-        """The broker side needs the trader: its session ended, or its book disagrees with ours.
-        No new entry and no arming (REDUCING: exits only) until :meth:`broker_ok`; a lock (kill,
-        daily loss) is left as it is. Journaled and alerted once per cause."""
-        if why == self.broker_hold:
+    def hold_entries(self, why: str) -> None:
+        """Something outside the engine needs the trader: the broker's session ended, its books
+        disagree with ours, the feed went stale. No new entry and no arming (REDUCING: exits only)
+        until :meth:`release_entries`; a lock (kill, daily loss) is left as it is. Journaled and
+        alerted once per cause."""
+        if why == self.entry_hold:
             return
-        self.broker_hold = why
-        self._write(RecordType.NOTE, {"event": "broker_hold", "why": why}, "")
+        self.entry_hold = why
+        self._write(RecordType.NOTE, {"event": "entry_hold", "why": why}, "")
         if self.risk.state is TradingState.ACTIVE:
             self._set_state(TradingState.REDUCING, why)
         self._alert("critical", why)
 
-    def broker_ok(self, why: str) -> None:
-        """What held the broker side is cleared (logged in again, books agree): entries resume
+    def release_entries(self, why: str) -> None:
+        """What held entries is cleared (logged in again, books agree, ticks flow): entries resume
         unless something else holds them (a lock, the cutoff)."""
-        if not self.broker_hold:
+        if not self.entry_hold:
             return
-        self.broker_hold = ""
-        self._write(RecordType.NOTE, {"event": "broker_hold_lifted", "why": why}, "")
+        self.entry_hold = ""
+        self._write(RecordType.NOTE, {"event": "entry_hold_lifted", "why": why}, "")
         if not self.halt_reason and self.risk.state is TradingState.REDUCING:
             self._set_state(TradingState.ACTIVE, why)
         self._alert("info", why)

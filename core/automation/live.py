@@ -128,7 +128,22 @@ def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 
                 engine.handle(tick)
             if watch is not None:
                 watch.turn()
+            _watch_feed(engine, session.feed)
         engine.finish()
     finally:
         session.feed.stop()
         session.close()
+
+
+FEED_STALE = "the feed is stale"
+
+
+def _watch_feed(engine: Engine, feed: LiveFeed) -> None:
+    """No tick for the feed's ``stale_after_s``: entries held (alert once) until ticks flow again."""
+    stale = getattr(feed, "stale", False)
+    if stale and not engine.entry_hold:
+        age = getattr(feed, "last_tick_age_s", None)
+        engine.hold_entries(f"{FEED_STALE}: no tick for {age:.0f} s" if age is not None else
+                            f"{FEED_STALE}: no tick since the start")
+    elif not stale and engine.entry_hold.startswith(FEED_STALE):
+        engine.release_entries("ticks flow again")

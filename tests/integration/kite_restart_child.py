@@ -86,7 +86,7 @@ def main() -> None:
                                                             if s.manager.position else 0)
                          for s in engine.slots.values()},
            "working": sorted(o.client_order_id for o in engine.orders.working()),
-           "broker_hold": engine.broker_hold, "last_reconcile_clean": reconciles,
+           "entry_hold": engine.entry_hold, "last_reconcile_clean": reconciles,
            "first_reconcile_clean": first_clean, "restored": restored,
            "alerts": [f"{a.level}: {a.text}" for a in engine.alerts]}
     print("done", json.dumps(out), flush=True)

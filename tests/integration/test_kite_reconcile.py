@@ -52,20 +52,20 @@ def test_a_position_changed_at_the_broker_is_caught_within_a_minute_and_holds_ar
     rig.book.adjust_position("NSE:INFY", -5, 1500.0)  # sold from another terminal, just after a check
     mono.now += RECONCILE_EVERY_S - 0.1
     watch.turn()
-    assert watch.checks == 1 and engine.broker_hold == ""  # not yet due
+    assert watch.checks == 1 and engine.entry_hold == ""  # not yet due
     mono.now += 0.1  # a minute after the last check
     watch.turn()
-    assert engine.broker_hold == f"{UNRECONCILED}: INFY: ours +0, at the broker -5"
+    assert engine.entry_hold == f"{UNRECONCILED}: INFY: ours +0, at the broker -5"
     assert engine.risk.state is TradingState.REDUCING
     refused = engine.arm("INFY", "ema_cross")
-    assert not refused.ok and any("the broker needs attention" in f for f in refused.failures)
+    assert not refused.ok and any("entries are held" in f for f in refused.failures)
     assert any(a.level == "critical" and "INFY: ours +0" in a.text for a in engine.alerts)
     notes = [p for t, p, _ in engine.records if t == "note" and p["event"] == "reconcile"]  # type: ignore[attr-defined]
     assert [n["clean"] for n in notes] == [True, False]
     rig.book.adjust_position("NSE:INFY", 5, 1500.0)  # the trader squared it off at the broker
     mono.now += RECONCILE_EVERY_S
     watch.turn()
-    assert engine.broker_hold == "" and engine.risk.state is TradingState.ACTIVE
+    assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE
     assert engine.arm("INFY", "ema_cross").ok
 
 
@@ -86,10 +86,26 @@ def test_an_ended_session_holds_the_automation_until_the_trader_logs_in_again(ri
     rig.replica.expire_tokens()  # 6 AM expiry, or a logout elsewhere
     engine.broker.place(request(), T0)
     watch.turn()
-    assert engine.broker_hold == SESSION_ENDED and engine.risk.state is TradingState.REDUCING
+    assert engine.entry_hold == SESSION_ENDED and engine.risk.state is TradingState.REDUCING
     assert any("log in again" in f for f in engine.arm("INFY", "ema_cross").failures)
     rig.kite.set_access_token(rig.replica.issue_access_token())  # a new login
     watch.session_renewed()
     watch.turn()
-    assert engine.broker_hold == "" and engine.risk.state is TradingState.ACTIVE
+    assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE
     assert engine.arm("INFY", "ema_cross").ok
+
+
+def test_a_stale_feed_holds_entries_until_ticks_flow_again(rig: KiteRig) -> None:
+    from core.automation.live import FEED_STALE, _watch_feed
+
+    class Feed:
+        stale, last_tick_age_s = True, 12.4
+
+    engine, _watch, _mono = armed_engine(rig)
+    feed = Feed()
+    _watch_feed(engine, feed)  # type: ignore[arg-type]
+    assert engine.entry_hold == f"{FEED_STALE}: no tick for 12 s" and engine.risk.state is TradingState.REDUCING
+    assert any("the feed is stale" in f for f in engine.arm("INFY", "ema_cross").failures)
+    feed.stale = False
+    _watch_feed(engine, feed)  # type: ignore[arg-type]
+    assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE

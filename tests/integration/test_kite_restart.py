@@ -122,7 +122,7 @@ def test_a_restart_mid_trade_rebuilds_the_same_state_and_sends_nothing_twice(
     assert len(tags) == len(set(tags))  # no client order id ever reached Kite twice
     assert sum(1 for o in orders if o["tag"] == stop_at_kill["tag"]) == 1  # the stop was adopted, not re-sent
     assert found["first_reconcile_clean"] is True  # the book rebuilt from the journal is Kite's
-    assert found["last_reconcile_clean"] == [True] and found["broker_hold"] == ""
+    assert found["last_reconcile_clean"] == [True] and found["entry_hold"] == ""
     stop_now = next(o for o in orders if o["order_id"] == stop_at_kill["order_id"])
     held = found["restored"][f"{SYMBOL}:ema_cross"]
     assert (held != 0) is still_open  # the position as Kite had it when the engine came back
