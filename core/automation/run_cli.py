@@ -141,7 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if first is None:
             raise ConfigError("the replica's ticker sent nothing", where="--kite-root")
     clock: MarketClock = SimClock(first.time - dt.timedelta(seconds=1)) if first is not None else LiveClock()
-    session = open_live_session(args.mode, broker, feed, strategies, arms, clock=clock, home=home, master=master)
+    warm = _warmup(gateway, rows, home, first.time if first is not None else now)
+    session = open_live_session(args.mode, broker, feed, strategies, arms, clock=clock, home=home, master=master,
+                                warmup=warm)
     engine = session.engine
     if first is not None:
         engine.handle(first)
@@ -165,6 +167,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"atw run: stopped; state {engine.risk.state.value}; realised today {engine.day_realised} points x qty",
           flush=True)
     return 0
+
+
+def _warmup(gateway: Any, rows: dict[str, Any], home: Path, until: dt.datetime, sessions: int = 2) -> list[Any]:
+    """The armed instruments' minute bars of the last ``sessions`` sessions and of today up to
+    ``until`` (Kite's historical candles, through the local store): indicators start warm."""
+    from core.clock import nse_calendar
+    from core.market.kite_history import CandleStore
+
+    store = CandleStore(gateway, home / "cache" / "history")
+    day = until.astimezone(IST).date()
+    start = day
+    for _ in range(sessions):
+        start = nse_calendar().previous_trading_day(start)
+    bars = [b for symbol, row in rows.items()
+            for b in store.bars(symbol, int(row["instrument_token"]), start, day, today=day) if b.end <= until]
+    return sorted(bars, key=lambda b: (b.start, b.symbol))
 
 
 def _session_token(kite: Any, args: argparse.Namespace) -> str:

@@ -137,6 +137,11 @@ class KiteGateway:
         """The exchange's instrument dump (Kite's daily CSV, parsed by the client)."""
         return list(self._call("other", f"instruments {exchange}", lambda: self.kite.instruments(exchange)))
 
+    def historical(self, token: int, start: Any, end: Any, interval: str) -> list[dict[str, Any]]:
+        """Candles of one instrument (``start``/``end`` naive IST datetimes), oldest first."""
+        return list(self._call("historical", f"historical {token} {interval}",
+                               lambda: self.kite.historical_data(token, start, end, interval)))
+
     def ltp(self, *keys: str) -> dict[str, Any]:
         return dict(self._call("quote", "ltp", lambda: self.kite.ltp(*keys)))
 

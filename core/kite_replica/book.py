@@ -110,6 +110,7 @@ class ReplicaBook:
         self.listeners: list[Listener] = []  # order updates (the ticker's postbacks)
         self.price_listeners: list[Callable[[ReplicaInstrument, float, int], None]] = []
         self.fill_chunk: int | None = None  # fill at most this many per price event (partial fills)
+        self.candles: dict[int, list[tuple[dt.datetime, float, float, float, float, float]]] = {}  # token -> minute bars
         self._rejects: list[str] = []
 
     def now(self) -> dt.datetime:
@@ -134,6 +135,34 @@ class ReplicaBook:
     def ltp(self, key: str) -> float | None:
         with self._lock:
             return self._ltp.get(key)
+
+    def add_candles(self, key: str, bars: Any) -> None:
+        """One-minute bars (objects with ``start, open, high, low, close, volume``) Kite's
+        historical API serves for the instrument, oldest first."""
+        with self._lock:
+            inst = self._instrument(key)
+            rows = self.candles.setdefault(inst.token, [])
+            rows.extend((b.start, b.open, b.high, b.low, b.close, b.volume) for b in bars)
+            rows.sort(key=lambda r: r[0])
+
+    def history(self, token: int, start: dt.datetime, end: dt.datetime, minutes: int) -> list[list[Any]]:
+        """Candles of ``minutes`` from the minute bars in ``[start, end]``, each labelled by its
+        start and aligned to the session's 09:15 open, as Kite's are."""
+        with self._lock:
+            if token not in self._by_token:
+                raise ReplicaRefusal("Invalid instrument token")
+            rows = [r for r in self.candles.get(token, []) if start <= r[0] <= end]
+        out: list[list[Any]] = []
+        for r in rows:
+            local = r[0].astimezone(IST)
+            since_open = (local.hour * 60 + local.minute) - (9 * 60 + 15)
+            label = local - dt.timedelta(minutes=since_open % minutes, seconds=local.second)
+            if out and out[-1][0] == label:
+                c = out[-1]
+                c[2], c[3], c[4], c[5] = max(c[2], r[2]), min(c[3], r[3]), r[4], c[5] + r[5]
+            else:
+                out.append([label, r[1], r[2], r[3], r[4], r[5]])
+        return [[c[0].strftime("%Y-%m-%dT%H:%M:%S%z"), *c[1:5], int(c[5])] for c in out]
 
     # ------------------------------------------------------------------ faults
 

@@ -79,10 +79,15 @@ def serve(port: int, files: Sequence[Path], *, speed: float, play_from: dt.datet
     """Start the replica, its ticker (``port + 1``) and the player; the caller stops them."""
     master = master or default_master()
     data = load_many([str(f) for f in files])
-    series = [[b for b in s.bars() if play_from is None or b.start >= play_from] for s in data.series]
+    everything = [s.bars() for s in data.series]
+    series = [[b for b in bars if play_from is None or b.start >= play_from] for bars in everything]
     first = min((s[0].start for s in series if s), default=dt.datetime.now(dt.timezone.utc))
     market = [first]
     book = ReplicaBook(instruments_from_master(master), now=lambda: market[0])
+    for bars in everything:  # the historical API serves every bar, played or not
+        key = f"NSE:{bars[0].symbol}" if bars else ""
+        if key in book.instruments:
+            book.add_candles(key, bars)
     replica = KiteReplica(book, port=port).start()
     ticker = ReplicaTicker(replica, port=port + 1 if port else 0, clock=lambda: market[0].timestamp()).start()
     player = MarketPlayer(replica, series, speed=speed, market=market).start()

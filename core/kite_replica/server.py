@@ -7,10 +7,11 @@ with the HTTP status the client copies into the exception's ``code``. Requests c
 ``Authorization: token <api_key>:<access_token>``; an unknown or expired token answers 403
 ``TokenException`` (which also fires the client's session-expiry hook).
 
-Routes served: the session (``POST``/``DELETE /session/token``), ``/user/profile``,
-``/user/margins[/{segment}]``, the order book (``GET /orders``, ``GET /orders/{id}``,
-``GET /orders/{id}/trades``, ``GET /trades``, ``POST /orders/{variety}``, ``PUT`` and ``DELETE
-/orders/{variety}/{id}``), ``/portfolio/positions``, ``/quote/ltp``, ``/instruments[/{exchange}]``
+Routes served: the session (``POST``/``DELETE /session/token``; and, for demos, a login page
+that redirects at once), ``/user/profile``, ``/user/margins[/{segment}]``, the order book
+(``GET /orders``, ``GET /orders/{id}``, ``GET /orders/{id}/trades``, ``GET /trades``, ``POST
+/orders/{variety}``, ``PUT`` and ``DELETE /orders/{variety}/{id}``), ``/portfolio/positions``,
+``/quote/ltp``, ``/instruments[/{exchange}]``, ``/instruments/historical/{token}/{interval}``
 and ``POST /margins/orders``. Orders match in :class:`~core.kite_replica.book.ReplicaBook`.
 
 Limits and faults: :mod:`core.kite_replica.faults`.
@@ -19,6 +20,7 @@ Limits and faults: :mod:`core.kite_replica.faults`.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -32,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from core.clock import IST
 from core.kite_replica.book import KITE_TIME, ReplicaBook, ReplicaRefusal
 from core.kite_replica.faults import Faults, RequestLimiter
 
@@ -251,6 +254,20 @@ class KiteReplica:
                                  inst.exchange])
         return 200, out.getvalue()
 
+    def _historical(self, m: re.Match[str], r: Request) -> tuple[int, Any]:
+        interval = m.group("interval")
+        minutes = HISTORY_INTERVALS.get(interval)
+        if minutes is None:
+            raise ReplicaRefusal(f"invalid interval: {interval}")
+        try:
+            start = dt.datetime.strptime(r.params.get("from", ""), KITE_TIME).replace(tzinfo=IST)
+            end = dt.datetime.strptime(r.params.get("to", ""), KITE_TIME).replace(tzinfo=IST)
+        except ValueError:
+            raise ReplicaRefusal("invalid `from` or `to`: use yyyy-mm-dd hh:mm:ss") from None
+        if end - start > dt.timedelta(days=HISTORY_MAX_DAYS[interval]):  # limits from tutorials (UNVERIFIED)
+            raise ReplicaRefusal(f"interval exceeds max limit: {HISTORY_MAX_DAYS[interval]} days")
+        return _success({"candles": self.book.history(int(m.group("token")), start, end, minutes)})
+
     def _order_margins(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
         body = r.body
         if not isinstance(body, list):
@@ -273,6 +290,10 @@ def _error(error_type: str, message: str) -> dict[str, Any]:
     return {"status": "error", "message": message, "error_type": error_type, "data": None}
 
 
+HISTORY_INTERVALS = {"minute": 1, "3minute": 3, "5minute": 5, "10minute": 10, "15minute": 15, "30minute": 30,
+                     "60minute": 60}
+HISTORY_MAX_DAYS = {"minute": 60, "3minute": 100, "5minute": 100, "10minute": 100, "15minute": 200,
+                    "30minute": 200, "60minute": 400}
 _O = r"(?P<order_id>[0-9A-Za-z]+)"
 _V = r"(?P<variety>[a-z]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str, Handler, bool]] = [
@@ -291,6 +312,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, Handler, bool]] = [
     ("GET", re.compile(r"/portfolio/positions"), "other", KiteReplica._positions, True),
     ("GET", re.compile(r"/quote/ltp"), "quote", KiteReplica._ltp, True),
     ("GET", re.compile(r"/instruments(?:/(?P<exchange>[A-Z]+))?"), "other", KiteReplica._instruments, False),
+    ("GET", re.compile(r"/instruments/historical/(?P<token>\d+)/(?P<interval>\w+)"), "historical",
+     KiteReplica._historical, True),
     ("POST", re.compile(r"/margins/orders"), "other", KiteReplica._order_margins, True),
 ]
 

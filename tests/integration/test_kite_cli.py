@@ -54,3 +54,5 @@ def test_atw_run_in_canary_mode_trades_the_replica_with_capped_quantity_and_jour
     assert all(broker_id for _, _, broker_id in orders)  # each one placed at (the replica of) Kite
     cached = list((tmp_path / "cache").glob("kite-instruments-NSE-*.csv"))
     assert len(cached) == 1  # the day's instrument dump, kept for the day
+    warmed = sorted(p.name for p in (tmp_path / "cache" / "history" / "DEMO_TREND" / "minute").glob("*.csv"))
+    assert warmed == ["2025-01-17.csv", "2025-01-20.csv"]  # the two sessions before the day, stored for next time
