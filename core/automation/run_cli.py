@@ -142,8 +142,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError("the replica's ticker sent nothing", where="--kite-root")
     clock: MarketClock = SimClock(first.time - dt.timedelta(seconds=1)) if first is not None else LiveClock()
     warm = _warmup(gateway, rows, home, first.time if first is not None else now)
+    limits = None
+    if real_orders:  # the paper RMS keeps the account's own margin, not a made-up capital
+        from decimal import Decimal
+
+        from core.risk.limits import RiskLimits
+
+        limits = RiskLimits(capital=Decimal(str(gateway.margins()["equity"]["net"])))
     session = open_live_session(args.mode, broker, feed, strategies, arms, clock=clock, home=home, master=master,
-                                warmup=warm)
+                                warmup=warm, limits=limits)
     engine = session.engine
     if first is not None:
         engine.handle(first)

@@ -207,6 +207,21 @@ class KiteBroker:
             events.extend(self._observe(order, None))
         return events
 
+    def arm_check(self, symbol: str, qty: int, price: float) -> str | None:
+        """Kite's own word before a pair is armed: the margin one entry of ``qty`` at ``price``
+        needs (``order_margins``) against the equity margin available now; why not, or None."""
+        inst = self.master.get(symbol)
+        order = {"exchange": inst.exchange, "tradingsymbol": symbol, "transaction_type": "BUY", "variety": "regular",
+                 "product": self.product, "order_type": "MARKET", "quantity": qty, "price": 0, "trigger_price": 0}
+        try:
+            needed = sum(float(m.get("total") or 0) for m in self.gateway.order_margins([order]))
+            available = float(self.gateway.margins()["equity"]["net"])
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired, KeyError) as exc:
+            return f"Kite's margins could not be read: {exc}"
+        if needed > available:
+            return f"Kite asks Rs {needed:,.2f} margin for {qty} {symbol}; Rs {available:,.2f} is available"
+        return None
+
     def tracked_order_id(self, client_order_id: str) -> str | None:
         tracked = self._by_coid.get(client_order_id)
         return tracked.order_id if tracked is not None else None

@@ -109,3 +109,14 @@ def test_a_stale_feed_holds_entries_until_ticks_flow_again(rig: KiteRig) -> None
     feed.stale = False
     _watch_feed(engine, feed)  # type: ignore[arg-type]
     assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE
+
+
+def test_arming_asks_kite_for_one_entrys_margin_against_the_accounts(rig: KiteRig) -> None:
+    engine, _watch, _mono = armed_engine(rig)  # 1 share of INFY: Rs 300 of MIS margin, Rs 10 lakh free
+    engine.strategies["ema_cross"] = create("ema_cross", qty="50")
+    rig.book.cash = 10_000.0  # 50 x 1500 / 5 = Rs 15,000 needed
+    refused = engine.arm("INFY", "ema_cross")
+    assert not refused.ok
+    assert "Kite asks Rs 15,000.00 margin for 50 INFY; Rs 10,000.00 is available" in refused.failures
+    rig.book.cash = 20_000.0
+    assert engine.arm("INFY", "ema_cross").ok
