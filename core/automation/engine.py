@@ -45,6 +45,7 @@ from core.automation.events import (
     Command,
     Disarm,
     ExitPosition,
+    Idle,
     Kill,
     ResetLock,
     Timer,
@@ -156,6 +157,9 @@ class Engine:
 
     def handle(self, event: Any) -> None:
         """Handle one event (market, broker, command or timer), after the commands and timers due."""
+        if isinstance(event, Idle):
+            self.on_idle()
+            return
         when = getattr(event, "time", None)
         if when is not None:
             self._advance(when)

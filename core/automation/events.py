@@ -74,4 +74,9 @@ class Timer:
     key: tuple[str, str] | None = None
 
 
-EngineEvent = MarketEvent | BrokerEvent | Command | Timer
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """A quiet moment of a live feed: time moves on (bars close, timers fire), commands apply."""
+
+
+EngineEvent = MarketEvent | BrokerEvent | Command | Timer | Idle

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from core.automation.broker_watch import BrokerWatch
 from core.automation.engine import Engine
+from core.automation.events import Idle
 from core.clock import MarketClock
 from core.execution.broker import Broker, BrokerEvent
 from core.journal.projector import LedgerProjector
@@ -70,6 +71,9 @@ def open_live_session(
     warmup: Sequence[Bar] = (),
     ledger: bool = True,
     resume: bool = False,
+    on_snapshot: Callable[[Any], None] | None = None,
+    tape: Any = None,
+    snapshot_hz: float = 10.0,
 ) -> LiveSession:
     """Build the engine of one live session; the caller runs it with :func:`run_live`.
 
@@ -94,7 +98,7 @@ def open_live_session(
             projector.apply(rec)
 
     engine = Engine(clock, broker, risk, {s.name: s for s in strategies}, record=record, master=master, mode=mode,
-                    costs=costs, build_bars=True)
+                    costs=costs, build_bars=True, on_snapshot=on_snapshot, tape=tape, snapshot_hz=snapshot_hz)
     engine.standing_arms = list(arms)
     engine.warm(warmup)
 
@@ -108,27 +112,36 @@ def open_live_session(
     return LiveSession(engine, feed, broker, writer, close)
 
 
-def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 0.25,
-             watch: BrokerWatch | None = None) -> None:
-    """Drive the engine from the feed until ``stop()`` says so (checked at least every ``poll_s``);
-    on a quiet moment the broker's due updates (postbacks, a poll) and the clock still move it.
-    ``watch`` (a real broker's) takes its turn after every event. The session is finished and
-    closed on the way out, even on an error."""
+def live_events(session: LiveSession, *, watch: BrokerWatch | None = None,
+                poll_s: float = 0.25) -> Iterator[Any]:
+    """The live feed as the engine's events, for any host that hands each to ``engine.handle``
+    (:func:`run_live`, the desktop's service): its ticks, and on a quiet moment the broker's due
+    updates (postbacks, a poll) and an :class:`Idle` (so time still moves the engine). After each
+    event the watch (a real broker's) and the feed's health check take their turn, on the
+    engine's thread."""
     engine, broker = session.engine, session.broker
     due: Callable[[], list[BrokerEvent]] | None = getattr(broker, "due", None)
+    for tick in session.feed.events(poll_s):
+        if tick is None:
+            yield from due() if due is not None else ()
+            yield Idle()
+        else:
+            yield tick
+        if watch is not None:
+            watch.turn()
+        _watch_feed(engine, session.feed)
+
+
+def run_live(session: LiveSession, *, stop: Callable[[], bool], poll_s: float = 0.25,
+             watch: BrokerWatch | None = None) -> None:
+    """Drive the engine from :func:`live_events` until ``stop()`` says so (checked at least every
+    ``poll_s``). The session is finished and closed on the way out, even on an error."""
+    engine = session.engine
     try:
-        for tick in session.feed.events(poll_s):
+        for event in live_events(session, watch=watch, poll_s=poll_s):
             if stop():
                 break
-            if tick is None:
-                for event in due() if due is not None else ():
-                    engine.handle(event)
-                engine.on_idle()
-            else:
-                engine.handle(tick)
-            if watch is not None:
-                watch.turn()
-            _watch_feed(engine, session.feed)
+            engine.handle(event)
         engine.finish()
     finally:
         session.feed.stop()

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.clock import IST, LiveClock, MarketClock, SimClock
+from core.clock import IST, MarketClock
 from core.errors import ConfigError
 from core.paths import atw_home
 
@@ -91,105 +91,36 @@ def cmd_kite_replica(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from kiteconnect import KiteConnect
 
-    from core.automation.broker_watch import BrokerWatch
-    from core.automation.live import open_live_session, run_live
+    from core.automation.kite_host import KiteSettings, build_kite_host
+    from core.automation.live import run_live
     from core.automation.replay import parse_arms
-    from core.automation.schedule import CutoffScheduler
     from core.cli import parse_sets
-    from core.execution.kite_broker import KiteBroker
-    from core.execution.kite_gateway import KiteGateway
-    from core.execution.kite_instruments import cached_dump, tokens_for, with_kite_terms
-    from core.execution.paper import PaperBroker
-    from core.market.feeds.kite import KiteFeed, Subscription
-    from core.market.instruments import default_master
-    from core.strategies import REGISTRY, create
+    from core.strategies import REGISTRY
 
     if args.mode == "live" and not args.confirm_live:
         raise ConfigError("live mode sends real orders to your Zerodha account: add --confirm-live", where="--mode")
-    if args.clock == "feed" and not args.kite_root:
-        raise ConfigError("--clock feed follows a replayed day's ticks: only with --kite-root (a real account "
-                          "trades on the wall clock)", where="--clock")
-    if not args.api_key:
-        raise ConfigError("no Kite API key: --api-key or $ATW_KITE_API_KEY", where="--api-key")
-    home = atw_home()
     arms = parse_arms(args.arm, REGISTRY)
-    names = sorted({name for _, name in arms})
-    sets = parse_sets(args.set, names)
-    if args.mode == "canary":  # each pair trades at most the canary quantity
-        for name in names:
-            qty = int(sets[name].get("qty", create(name).trade.qty))
-            sets[name]["qty"] = str(min(qty, args.canary_qty))
-    strategies = [create(name, **sets[name]) for name in names]
-
-    kite = KiteConnect(args.api_key, root=args.kite_root)
-    token = _session_token(kite, args)
-    gateway = KiteGateway(kite)
-    now = dt.datetime.now(IST)
-    symbols = sorted({s for s, _ in arms})
-    rows = tokens_for(cached_dump(gateway, "NSE", home / "cache", now), symbols, "NSE")
-    master = with_kite_terms(default_master(), rows)
-    real_orders = args.mode in ("canary", "live")
-    broker: Any = KiteBroker(gateway, master) if real_orders else PaperBroker(master)
-    subs = [Subscription(int(r["instrument_token"]), s, float(r["tick_size"])) for s, r in rows.items()]
-    ws_root = args.kite_ws_root or (_replica_ws_root(args.kite_root) if args.kite_root else None)
-    feed = KiteFeed(args.api_key, token, subs, root=ws_root,
-                    on_order_update=broker.on_postback if real_orders else None)
-    first = None
-    if args.clock == "feed":  # the replayed day's clock starts at its first tick
-        feed.start()
-        first = next((t for t in feed.events(0.5) if t is not None), None)
-        if first is None:
-            raise ConfigError("the replica's ticker sent nothing", where="--kite-root")
-    clock: MarketClock = SimClock(first.time - dt.timedelta(seconds=1)) if first is not None else LiveClock()
-    warm = _warmup(gateway, rows, home, first.time if first is not None else now)
-    limits = None
-    if real_orders:  # the paper RMS keeps the account's own margin, not a made-up capital
-        from decimal import Decimal
-
-        from core.risk.limits import RiskLimits
-
-        limits = RiskLimits(capital=Decimal(str(gateway.margins()["equity"]["net"])))
-    session = open_live_session(args.mode, broker, feed, strategies, arms, clock=clock, home=home, master=master,
-                                warmup=warm, limits=limits)
-    engine = session.engine
-    if first is not None:
-        engine.handle(first)
-    watch = BrokerWatch(engine, broker) if real_orders else None
-    cutoff = CutoffScheduler(clock, engine.post) if isinstance(clock, LiveClock) else None
-    if cutoff is not None:
-        cutoff.start()
+    settings = KiteSettings(args.mode, args.api_key or "", arms, parse_sets(args.set, sorted({n for _, n in arms})),
+                            kite_root=args.kite_root, ws_root=args.kite_ws_root, clock=args.clock,
+                            canary_qty=args.canary_qty, home=atw_home())
+    settings.check()
+    token = _session_token(KiteConnect(settings.api_key, root=args.kite_root), args)
+    host = build_kite_host(settings, token)
+    engine = host.session.engine
     stop = _stop_on_signals()
-    until = _until(args.until, clock)
-    if first is None:
-        feed.start()
-    print(f"atw run: {args.mode} on Kite, {len(arms)} pair(s) armed, journal {home / 'journal'}; Ctrl-C stops",
-          flush=True)
+    until = _until(args.until, engine.clock)
+    print(f"atw run: {args.mode} on Kite, {len(arms)} pair(s) armed, journal {settings.home / 'journal'}; "
+          "Ctrl-C stops", flush=True)
     try:
-        run_live(session, stop=lambda: stop.is_set() or until(), watch=watch)
+        run_live(host.session, stop=lambda: stop.is_set() or until(), watch=host.watch)
     finally:
-        if cutoff is not None:
-            cutoff.shutdown()
+        if host.cutoff is not None:
+            host.cutoff.shutdown()
     for alert in engine.alerts:
         print(f"  {alert.level}: {alert.text}", file=sys.stderr)
     print(f"atw run: stopped; state {engine.risk.state.value}; realised today {engine.day_realised} points x qty",
           flush=True)
     return 0
-
-
-def _warmup(gateway: Any, rows: dict[str, Any], home: Path, until: dt.datetime, sessions: int = 2) -> list[Any]:
-    """The armed instruments' minute bars of the last ``sessions`` sessions and of today up to
-    ``until`` (Kite's historical candles, through the local store): indicators start warm."""
-    from core.clock import nse_calendar
-    from core.market.kite_history import CandleStore
-
-    store = CandleStore(gateway, home / "cache" / "history")
-    day = until.astimezone(IST).date()
-    start = day
-    for _ in range(sessions):
-        start = nse_calendar().previous_trading_day(start)
-    bars = [b for symbol, row in rows.items()
-            for b in store.bars(symbol, int(row["instrument_token"]), start, day, today=day) if b.end <= until]
-    return sorted(bars, key=lambda b: (b.start, b.symbol))
 
 
 def _session_token(kite: Any, args: argparse.Namespace) -> str:
@@ -251,11 +182,6 @@ def _first_of(*sources: Callable[[], str]) -> str:
     if answers:
         return answers[0]
     raise errors[0]
-
-
-def _replica_ws_root(rest_root: str) -> str:
-    host, _, port = rest_root.removeprefix("http://").rstrip("/").rpartition(":")
-    return f"ws://{host}:{int(port) + 1}"
 
 
 def _until(text: str | None, clock: MarketClock) -> Callable[[], bool]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -43,18 +45,29 @@ class Child:
         env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost"}
         self.proc = subprocess.Popen([sys.executable, str(CHILD), *args], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()  # read by a thread: a hung child fails, never hangs
+        threading.Thread(target=self._read, daemon=True).start()
         self.expect("ready")
 
-    def expect(self, prefix: str, timeout: float = 30.0) -> str:
+    def _read(self) -> None:
         assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def expect(self, prefix: str, timeout: float = 30.0) -> str:
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            line = self.proc.stdout.readline()
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                self.proc.kill()
+                raise AssertionError(f"no {prefix!r} from the child within {timeout} s; it said: "
+                                     f"{self.proc.stderr.read()[-3000:]}") from None  # type: ignore[union-attr]
             if not line:
                 raise AssertionError(f"the child ended early: {self.proc.stderr.read()[-3000:]}")  # type: ignore[union-attr]
             if line.startswith(prefix):
                 return line[len(prefix):].strip()
-        raise AssertionError(f"no {prefix!r} from the child within {timeout} s")
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -86,8 +99,15 @@ def test_a_restart_mid_trade_rebuilds_the_same_state_and_sends_nothing_twice(
     inst = book.instruments[key]
 
     def launch(phase: str, warm_until: dt.datetime) -> Child:
-        return Child([str(tmp_path), replica.root, ticker.root, replica.api_key, token, phase,
-                      warm_until.isoformat(), str(inst.token)])
+        gone = time.monotonic() + 10
+        while ticker.connected() and time.monotonic() < gone:  # the killed child's socket is closed first
+            time.sleep(0.01)
+        child = Child([str(tmp_path), replica.root, ticker.root, replica.api_key, token, phase,
+                       warm_until.isoformat(), str(inst.token)])
+        subscribed = time.monotonic() + 10
+        while ticker.subscribed() != {inst.token: "full"} and time.monotonic() < subscribed:
+            time.sleep(0.01)  # ticks sent before the subscription lands would never reach it
+        return child
 
     ticks = list(ticks_of(bars))
     child = launch("start", DAY_FROM)
@@ -100,7 +120,11 @@ def test_a_restart_mid_trade_rebuilds_the_same_state_and_sends_nothing_twice(
             market[0] = when
             book.set_price(key, price, qty)
             if killed_at is None or restarted_at is not None:
-                assert child.expect("took ") == when.isoformat()
+                try:
+                    assert child.expect("took ") == when.isoformat()
+                except AssertionError as exc:
+                    raise AssertionError(f"at {when} (killed at {killed_at}, restarted at {restarted_at}): "
+                                         f"{exc}") from None
             k += 1
             working_stops = [o for o in book.orders() if o["order_type"] == "SL-M" and o["status"] == "TRIGGER PENDING"]
             if killed_at is None and working_stops and k > 60:
