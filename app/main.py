@@ -4,6 +4,9 @@
     atw --speed 300 --theme light         the same, faster, in the light theme
     atw --screenshot FILE [--tab desk|simulator|ledger|journal] [--after SECONDS]
                                           play the demo, render the window at 1600x1000 to PNG, exit
+    atw --mode paper|shadow|canary|live --api-key KEY --arm SYMBOL:STRATEGY ...
+                                          the workstation on a Zerodha Kite session (login first;
+                                          live asks you to type LIVE)
     atw sim|replay|ledger|journal|...     the command line (``atw --help``)
 
 The embedded demo is a replay-paper session on the bundled demo data
@@ -13,12 +16,15 @@ The embedded demo is a replay-paper session on the bundled demo data
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-DESKTOP_FLAGS = ("--screenshot", "--tab", "--after", "--speed", "--theme", "--size")
+DESKTOP_FLAGS = ("--screenshot", "--tab", "--after", "--speed", "--theme", "--size", "--mode", "--api-key",
+                 "--kite-root", "--clock", "--arm", "--set", "--canary-qty")
+KITE_MODES = ("paper", "shadow", "canary", "live")
 SNAPSHOT_HZ = 15.0
 
 
@@ -30,6 +36,16 @@ def _desktop_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", default="60", help="replay speed: times real time, or max (default 60)")
     p.add_argument("--theme", choices=("dark", "light"), help="override the saved theme")
     p.add_argument("--size", default="1600x1000", help="window size for --screenshot (default 1600x1000)")
+    kite = p.add_argument_group("a session on Zerodha Kite (instead of the demo)")
+    kite.add_argument("--mode", choices=("replay", *KITE_MODES), default="replay",
+                      help="replay: the demo; paper: Kite's data, paper fills; shadow: no orders; canary: real "
+                           "orders, capped quantity; live: real orders (asks you to confirm)")
+    kite.add_argument("--api-key", default=os.environ.get("ATW_KITE_API_KEY"), help="the Kite Connect app's key")
+    kite.add_argument("--arm", action="append", default=[], metavar="SYMBOL:STRATEGY")
+    kite.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    kite.add_argument("--canary-qty", type=int, default=1)
+    kite.add_argument("--kite-root", help="the loopback replica's REST root (demos)")
+    kite.add_argument("--clock", choices=("wall", "feed"), default="wall", help="feed: a replayed day (replica)")
     return p
 
 
@@ -53,6 +69,72 @@ def _speed(text: str) -> float | None:
     if not value > 0:
         raise SystemExit(f"atw: error: --speed must be positive or max, not {text!r}")
     return value
+
+
+def confirm_live(parent: object = None) -> bool:
+    """Live mode sends real orders: the trader types LIVE to go on."""
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getText(parent, "Live trading",  # type: ignore[arg-type]
+                                    "LIVE mode sends REAL orders to your Zerodha account.\n"
+                                    "Type LIVE to go on:")
+    return bool(ok) and text.strip() == "LIVE"
+
+
+def kite_window(args: argparse.Namespace, settings: object, on_close: object) -> tuple[object, object] | None:
+    """A window on a Kite session (login first; live asks to confirm); None when the trader declined
+    or the session could not start (said on stderr)."""
+    from kiteconnect import KiteConnect
+
+    from app.service import AutomationService
+    from app.widgets.login_dialog import ask_in_dialog
+    from app.windows.main_window import MainWindow
+    from core.automation.kite_host import KiteSettings
+    from core.automation.replay import parse_arms
+    from core.cli import parse_sets
+    from core.errors import AtwError
+    from core.paths import atw_home
+    from core.strategies import REGISTRY
+
+    try:
+        if args.mode == "live" and not confirm_live():
+            print("atw: live mode not confirmed", file=sys.stderr)
+            return None
+        arms = parse_arms(args.arm, REGISTRY)
+        if not arms:
+            raise AtwError("name the pairs to arm: --arm SYMBOL:STRATEGY", where="--arm")
+        kite_settings = KiteSettings(args.mode, args.api_key or "", arms,
+                                     parse_sets(args.set, sorted({n for _, n in arms})), kite_root=args.kite_root,
+                                     clock=args.clock, canary_qty=args.canary_qty, home=atw_home())
+        kite_settings.check()
+        from core.execution.kite_session import session_token
+
+        token = session_token(KiteConnect(kite_settings.api_key, root=args.kite_root), kite_settings.api_key,
+                              ask=ask_in_dialog(), kite_root=args.kite_root)
+    except AtwError as exc:
+        print(f"atw: error: {exc}", file=sys.stderr)
+        return None
+    service = AutomationService(kite_builder(kite_settings, token))  # type: ignore[arg-type]
+    symbols = sorted({s for s, _ in arms})
+    window = MainWindow(service, list(arms), args.mode, symbols=symbols,  # type: ignore[arg-type]
+                        journal_dir=kite_settings.home / "journal", settings=settings, replay=False,
+                        on_close=on_close)  # type: ignore[arg-type]
+    return service, window
+
+
+def kite_builder(settings: object, token: str) -> Callable[..., object]:
+    """Build the Kite session on the service's thread (the engine must live there)."""
+    from app.service import Hosted
+    from core.automation.kite_host import build_kite_host
+    from core.automation.live import live_events
+    from core.automation.market_tape import MarketTape
+
+    def build(publish: Callable[..., None]) -> Hosted:
+        host = build_kite_host(settings, token, on_snapshot=publish, tape=MarketTape(),  # type: ignore[arg-type]
+                               snapshot_hz=SNAPSHOT_HZ)
+        return Hosted(host.session.engine, live_events(host.session, watch=host.watch), host.close)
+
+    return build
 
 
 def demo_builder(run: tuple[str, Path], speed: float | None) -> Callable[..., object]:
@@ -82,19 +164,25 @@ def run_desktop(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Autotrade Workstation")
-    symbols = [f.stem for f in demo_files()]
-    pairs = [(s, name) for s in symbols for name in demo_strategy_names()]
-    run = next_run_dir(atw_home())
-    service = AutomationService(demo_builder(run, _speed(args.speed)))  # type: ignore[arg-type]
     settings = None
     if args.screenshot:  # a shot is made from the defaults, never from this user's saved layout
         settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(service, pairs, "replay", symbols=symbols, journal_dir=run[1] / "journal",
-                        settings=settings, replay=True,
-                        on_close=(lambda _held: "leave") if args.screenshot else None)
+    on_close = (lambda _held: "leave") if args.screenshot else None
+    if args.mode == "replay":
+        symbols = [f.stem for f in demo_files()]
+        pairs = [(s, name) for s in symbols for name in demo_strategy_names()]
+        run = next_run_dir(atw_home())
+        service = AutomationService(demo_builder(run, _speed(args.speed)))  # type: ignore[arg-type]
+        window = MainWindow(service, pairs, "replay", symbols=symbols, journal_dir=run[1] / "journal",
+                            settings=settings, replay=True, on_close=on_close)
+    else:
+        started = kite_window(args, settings, on_close)
+        if started is None:
+            return 1
+        service, window = started
     if args.theme:
         window.set_theme(args.theme)
-    if args.speed:
+    if args.speed and args.mode == "replay":
         window.speed.blockSignals(True)
         window.speed.setCurrentText(f"{args.speed}x" if args.speed != "max" else "max")
         window.speed.blockSignals(False)

@@ -125,40 +125,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _session_token(kite: Any, args: argparse.Namespace) -> str:
     """Today's access token from the keyring, or a new login (browser redirect, or pasted)."""
-    from core.execution.kite_session import (
-        RequestTokenCatcher,
-        TokenStore,
-        login_url,
-        open_session,
-        request_token_from,
-    )
+    from core.execution.kite_session import RequestTokenCatcher, request_token_from, session_token
 
-    store = TokenStore(args.api_key)
-    now = dt.datetime.now(IST)
-    stored = store.session(now)
-    if stored is not None:
-        kite.set_access_token(stored.access_token)
-        return stored.access_token
-    if not store.secret():
-        secret = os.environ.get("ATW_KITE_API_SECRET")
-        if not secret:
-            raise ConfigError("no Kite API secret in the keyring: set $ATW_KITE_API_SECRET once (it is moved "
-                              "to the keyring)", where="keyring")
-        store.save_secret(secret)
-    catcher = RequestTokenCatcher(port=args.redirect_port)
-    if args.kite_root:  # the replica's login page redirects at once: no browser needed
-        import requests
-
-        url = f"{args.kite_root}/connect/login?api_key={args.api_key}&v=3&redirect_url={catcher.url}"
-        requests.get(url, timeout=10, proxies={"http": None, "https": None})
-        request_token = catcher.wait(30)
-    else:
-        url = login_url(args.api_key)
+    def ask(url: str, catcher: RequestTokenCatcher) -> str:
         print(f"atw run: log in to Kite: {url}\n  (redirect URL {catcher.url}; or paste the address you were "
               "sent to and press Enter)", flush=True)
         webbrowser.open(url)
-        request_token = _first_of(catcher.wait, lambda: request_token_from(sys.stdin.readline()))
-    return open_session(kite, store, request_token, now).access_token
+        return _first_of(catcher.wait, lambda: request_token_from(sys.stdin.readline()))
+
+    return session_token(kite, args.api_key, ask=ask, kite_root=args.kite_root, redirect_port=args.redirect_port)
 
 
 def _first_of(*sources: Callable[[], str]) -> str:

@@ -19,7 +19,9 @@ install) rather than fall back to a file. A token is valid until 06:00 IST the n
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
@@ -178,9 +180,50 @@ class RequestTokenCatcher:
             self._server.handle_request()
         self._server.server_close()
 
+    def poll(self) -> str | None:
+        """The request token once the redirect came (a UI's timer asks), else None."""
+        if not self._done.is_set():
+            return None
+        if self._error or not self._token:
+            raise BrokerError(self._error or "the redirect carried no request token", where="login")
+        return self._token
+
     def wait(self, timeout_s: float = 300.0) -> str:
         if not self._done.wait(timeout_s):
             raise BrokerError(f"no login redirect within {timeout_s:.0f} s", where="login")
         if self._error or not self._token:
             raise BrokerError(self._error or "the redirect carried no request token", where="login")
         return self._token
+
+
+Ask = Callable[[str, RequestTokenCatcher], str]  # (login URL, catcher) -> request token
+
+
+def session_token(kite: Any, api_key: str, *, ask: Ask, kite_root: str | None = None,
+                  redirect_port: int = 0, now: dt.datetime | None = None) -> str:
+    """Today's access token: from the keyring, or from a new login. Against the replica
+    (``kite_root``) its login page redirects at once; against Kite, ``ask`` shows the trader the
+    login URL (a browser, a dialog) and returns the request token, caught by the catcher or pasted.
+    The API secret is read from the keyring, or once from ``$ATW_KITE_API_SECRET`` into it."""
+    store = TokenStore(api_key)
+    now = now or dt.datetime.now(IST)
+    stored = store.session(now)
+    if stored is not None:
+        kite.set_access_token(stored.access_token)
+        return stored.access_token
+    if not store.secret():
+        secret = os.environ.get("ATW_KITE_API_SECRET")
+        if not secret:
+            raise ConfigError("no Kite API secret in the keyring: set $ATW_KITE_API_SECRET once (it is moved "
+                              "to the keyring)", where="keyring")
+        store.save_secret(secret)
+    catcher = RequestTokenCatcher(port=redirect_port)
+    if kite_root:
+        import requests
+
+        url = f"{kite_root}/connect/login?api_key={api_key}&v=3&redirect_url={catcher.url}"
+        requests.get(url, timeout=10, proxies={"http": None, "https": None})
+        request_token = catcher.wait(30)
+    else:
+        request_token = ask(login_url(api_key), catcher)
+    return open_session(kite, store, request_token, now).access_token
