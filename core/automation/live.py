@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.automation.broker_watch import BrokerWatch
 from core.automation.engine import Engine
 from core.automation.events import Idle
 from core.clock import MarketClock
@@ -35,6 +34,9 @@ from core.risk.engine import RiskEngine
 from core.risk.limits import RiskLimits
 from core.risk.rms import PaperRms
 from core.strategies.base import Strategy
+
+if TYPE_CHECKING:  # (importing it would import kiteconnect, and Twisted with it, into every replay)
+    from core.automation.broker_watch import BrokerWatch
 
 LIVE_MODES = ("paper", "shadow", "canary", "live")
 
@@ -102,14 +104,18 @@ def open_live_session(
     engine.standing_arms = list(arms)
     engine.warm(warmup)
 
+    return LiveSession(engine, feed, broker, writer, closer(writer, projector))
+
+
+def closer(writer: JournalWriter, projector: LedgerProjector | None) -> Callable[[], None]:
+    """Close a session's journal (flushed) and then its ledger, even when the first fails."""
     def close() -> None:
         try:
             writer.close()
         finally:
             if projector is not None:
                 projector.ledger.close()
-
-    return LiveSession(engine, feed, broker, writer, close)
+    return close
 
 
 def live_events(session: LiveSession, *, watch: BrokerWatch | None = None,

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from core.automation.engine import Engine
+from core.automation.live import closer
 from core.automation.market_tape import MarketTape
 from core.automation.snapshot import Snapshot
 from core.clock import SimClock
@@ -148,14 +149,7 @@ def open_replay_session(
     engine.standing_arms = list(arms)
     engine.warm(warmup)
 
-    def close() -> None:
-        try:
-            writer.close()
-        finally:
-            if projector is not None:
-                projector.ledger.close()
-
-    return ReplaySession(engine, ReplayFeed(series, speed=speed), run_id, run_dir, close)
+    return ReplaySession(engine, ReplayFeed(series, speed=speed), run_id, run_dir, closer(writer, projector))
 
 
 def run_replay(

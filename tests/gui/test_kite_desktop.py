@@ -4,7 +4,6 @@ the loopback replica (a process of its own: Twisted's reactor runs once per proc
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QInputDialog
 from app.main import confirm_live
 from app.widgets.login_dialog import LoginDialog
 from core.execution.kite_session import RequestTokenCatcher
+from tests.integration.kite_fixtures import free_port_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,20 +43,6 @@ def test_live_mode_starts_only_when_the_trader_types_live(monkeypatch) -> None: 
     for answer, expected in ((("LIVE", True), True), (("live", True), False), (("LIVE", False), False)):
         monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *_a, _r=answer, **_k: _r))
         assert confirm_live() is expected
-
-
-def free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-        with socket.socket() as b:
-            try:
-                b.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no two free neighbouring ports")
 
 
 def test_a_canary_window_trades_the_replica_with_capped_quantity(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,3 +54,18 @@ def request(coid: str = "INFY-ema_cross-20261203T1015|E", *, symbol: str = "INFY
             trigger: float | None = None, purpose: Purpose = Purpose.ENTRY) -> OrderRequest:
     return OrderRequest(coid, symbol, "ema_cross", side, qty, order_type, purpose, coid.split("|")[0],
                         limit_price=limit, trigger_price=trigger)
+
+
+def free_port_pair() -> int:
+    """A free port whose neighbour is free too (the replica's ticker listens on its REST port + 1)."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+        with socket.socket() as b:
+            try:
+                b.bind(("127.0.0.1", port + 1))
+                return int(port)
+            except OSError:
+                continue
+    raise RuntimeError("no two free neighbouring ports")

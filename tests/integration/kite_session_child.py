@@ -34,6 +34,7 @@ from core.execution.kite_broker import KiteBroker  # noqa: E402
 from core.execution.kite_gateway import KiteGateway  # noqa: E402
 from core.journal.reader import iter_records, journal_files  # noqa: E402
 from core.kite_replica.book import ReplicaBook, instruments_from_master  # noqa: E402
+from core.kite_replica.demo import trades_of  # noqa: E402
 from core.kite_replica.server import KiteReplica  # noqa: E402
 from core.kite_replica.ticker import ReplicaTicker  # noqa: E402
 from core.market.feeds.kite import KiteFeed, Subscription  # noqa: E402
@@ -57,13 +58,9 @@ def wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-d
 
 
 def ticks_of(bars):  # type: ignore[no-untyped-def]
-    """Four trades a minute: the open, the extremes (low first on an up bar), the close."""
+    """Four trades a minute per bar, as the replica's market player makes them."""
     for bar in bars:
-        up = bar.close >= bar.open
-        path = [bar.open, bar.low, bar.high, bar.close] if up else [bar.open, bar.high, bar.low, bar.close]
-        qty = max(1, int(bar.volume // 4))
-        for k, price in enumerate(path):
-            yield bar.start + dt.timedelta(seconds=(0, 15, 30, 59)[k]), price, qty
+        yield from trades_of(bar)
 
 
 def main() -> None:

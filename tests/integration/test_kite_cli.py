@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.integration.kite_fixtures import free_port_pair
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-        with socket.socket() as b:
-            try:
-                b.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no two free neighbouring ports")
 
 
 def test_atw_run_in_canary_mode_trades_the_replica_with_capped_quantity_and_journals_it(tmp_path: Path) -> None:
@@ -56,3 +43,11 @@ def test_atw_run_in_canary_mode_trades_the_replica_with_capped_quantity_and_jour
     assert len(cached) == 1  # the day's instrument dump, kept for the day
     warmed = sorted(p.name for p in (tmp_path / "cache" / "history" / "DEMO_TREND" / "minute").glob("*.csv"))
     assert warmed == ["2025-01-17.csv", "2025-01-20.csv"]  # the two sessions before the day, stored for next time
+
+
+def test_the_demo_and_replay_paths_never_load_kiteconnect_or_twisted() -> None:
+    probe = ("import sys, app.main, core.automation.replay, core.automation.demo, core.cli; "
+             "core.cli.build_parser(); print(sorted(m for m in ('kiteconnect', 'twisted') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         check=True)
+    assert out.stdout.strip() == "[]"  # Twisted installs a reactor at import: only a Kite session may pay for it
