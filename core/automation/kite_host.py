@@ -99,7 +99,7 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     home = settings.home
     kite = KiteConnect(settings.api_key, access_token=access_token, root=settings.kite_root)
     gateway = KiteGateway(kite)
-    now = dt.datetime.now(IST)
+    now = LiveClock().now()
     rows = tokens_for(cached_dump(gateway, "NSE", home / "cache", now), [s for s, _ in settings.arms], "NSE")
     master = with_kite_terms(default_master(), rows)
     real_orders = settings.mode in REAL_ORDER_MODES
@@ -115,6 +115,9 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
             feed.stop()
             raise ConfigError("the replica's ticker sent nothing", where="--kite-root")
     clock: MarketClock = SimClock(first.time - dt.timedelta(seconds=1)) if first is not None else LiveClock()
+    feed.clock = clock
+    if real_orders:
+        broker.clock = clock
     warm = warmup_bars(gateway, rows, home, first.time if first is not None else now)
     limits = RiskLimits(capital=Decimal(str(gateway.margins()["equity"]["net"]))) if real_orders else None
     session = open_live_session(settings.mode, broker, feed, strategies_for(settings), settings.arms, clock=clock,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.clock import IST
+from core.clock import IST, LiveClock, MarketClock
 from core.execution.broker import BrokerEvent, FillEvent, OrderUpdate
 from core.execution.kite_gateway import (
     BrokerRejected,
@@ -79,9 +79,10 @@ class KiteBroker:
     name = "kite"
 
     def __init__(self, gateway: KiteGateway, master: InstrumentMaster, *, product: str = "MIS",
-                 algo_id: str | None = None, poll_s: float = 5.0,
+                 algo_id: str | None = None, poll_s: float = 5.0, clock: MarketClock | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.gateway = gateway
+        self.clock = clock or LiveClock()  # the time of an update that carries none
         self.master = master
         self.product = product
         self.algo_id = algo_id
@@ -248,7 +249,7 @@ class KiteBroker:
         if tracked.ended or seen == tracked.seen:
             return []
         when = kite_time(order.get("exchange_update_timestamp") or order.get("order_timestamp"),
-                         now or dt.datetime.now(IST))
+                         now or self.clock.now())
         coid = tracked.request.client_order_id
         events: list[BrokerEvent] = []
         if not tracked.acked and status in ("COMPLETE", "CANCELLED"):
@@ -296,7 +297,7 @@ class KiteBroker:
             tracked.trades.add(trade_id)
             qty = int(trade["quantity"])
             tracked.filled += qty
-            when = kite_time(trade.get("fill_timestamp") or trade.get("exchange_timestamp"), dt.datetime.now(IST))
+            when = kite_time(trade.get("fill_timestamp") or trade.get("exchange_timestamp"), self.clock.now())
             out.append(FillEvent(Fill(req.client_order_id, f"kite:{trade_id}", req.symbol, req.side, qty,
                                       float(trade["average_price"]), when)))
         return out

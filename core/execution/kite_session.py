@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import keyring
 from keyring.errors import KeyringError
 
-from core.clock import IST
+from core.clock import IST, LiveClock
 from core.errors import BrokerError, ConfigError
 
 SERVICE = "autotrade-workstation/kite"
@@ -206,7 +206,7 @@ def session_token(kite: Any, api_key: str, *, ask: Ask, kite_root: str | None = 
     login URL (a browser, a dialog) and returns the request token, caught by the catcher or pasted.
     The API secret is read from the keyring, or once from ``$ATW_KITE_API_SECRET`` into it."""
     store = TokenStore(api_key)
-    now = now or dt.datetime.now(IST)
+    now = now or LiveClock().now()
     stored = store.session(now)
     if stored is not None:
         kite.set_access_token(stored.access_token)

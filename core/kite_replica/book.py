@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.clock import IST
+from core.clock import IST, LiveClock
 
 KITE_TIME = "%Y-%m-%d %H:%M:%S"
 VARIETIES = frozenset({"regular", "amo", "co", "iceberg", "auction"})
@@ -93,11 +93,11 @@ class ReplicaBook:
     """Thread-safe; every method may be called from the HTTP server's threads and the test's."""
 
     def __init__(self, instruments: list[ReplicaInstrument], *, user_id: str = "AB1234",
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(IST),
+                 now: Callable[[], dt.datetime] | None = None,
                  cash: float = 1_000_000.0) -> None:
         self.user_id = user_id
         self.cash = cash
-        self._now = now
+        self._now = now or LiveClock().now
         self._lock = threading.RLock()
         self.instruments = {i.key: i for i in instruments}
         self._by_token = {i.token: i for i in instruments}

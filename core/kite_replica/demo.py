@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from core.clock import LiveClock
 from core.kite_replica.book import ReplicaBook, instruments_from_master
 from core.kite_replica.server import KiteReplica
 from core.kite_replica.ticker import ReplicaTicker
@@ -81,7 +82,7 @@ def serve(port: int, files: Sequence[Path], *, speed: float, play_from: dt.datet
     data = load_many([str(f) for f in files])
     everything = [s.bars() for s in data.series]
     series = [[b for b in bars if play_from is None or b.start >= play_from] for bars in everything]
-    first = min((s[0].start for s in series if s), default=dt.datetime.now(dt.timezone.utc))
+    first = min((s[0].start for s in series if s), default=LiveClock().now())
     market = [first]
     book = ReplicaBook(instruments_from_master(master), now=lambda: market[0])
     for bars in everything:  # the historical API serves every bar, played or not

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.clock import IST
+from core.clock import IST, LiveClock, MarketClock
 from core.market.events import Tick
 from core.market.feeds.kite_packets import RawTick, parse_frame
 
@@ -50,10 +50,12 @@ class KiteFeed:
 
     def __init__(self, api_key: str, access_token: str, subscriptions: list[Subscription], *,
                  root: str | None = None, on_order_update: OrderUpdateHandler | None = None,
-                 stale_after_s: float = 10.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 stale_after_s: float = 10.0, clock: MarketClock | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         # imports Twisted and installs its reactor: only when a feed is made
         from kiteconnect import KiteTicker
 
+        self.clock = clock or LiveClock()  # the time of a tick whose packet carries none (ltp, quote modes)
         self._by_token: Mapping[int, Subscription] = {s.token: s for s in subscriptions}
         self._volume: dict[int, int] = {}
         self._queue: queue.SimpleQueue[Tick | None] = queue.SimpleQueue()
@@ -153,7 +155,7 @@ class KiteFeed:
         if not raws:
             return  # a heartbeat
         self._last_tick_at = arrived
-        now = dt.datetime.now(IST)
+        now = self.clock.now()
         for raw in raws:
             sub = self._by_token.get(raw.token)
             if sub is None:
