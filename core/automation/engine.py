@@ -156,15 +156,15 @@ class Engine:
         self.drain_commands()
 
     def handle(self, event: Any) -> None:
-        """Handle one event (market, broker, command or timer), after the commands and timers due."""
-        if isinstance(event, Idle):
-            self.on_idle()
-            return
-        when = getattr(event, "time", None)
+        """Handle one event (market, broker, command, timer, or a live feed's :class:`Idle`: time
+        moves on to the clock's now), after the commands and timers due."""
+        when = self.clock.now() if isinstance(event, Idle) else getattr(event, "time", None)
         if when is not None:
             self._advance(when)
         self.drain_commands()
-        if isinstance(event, Tick):
+        if isinstance(event, Idle):
+            pass  # the advance above was the point: bars close on time, the cutoff and timers fire
+        elif isinstance(event, Tick):
             self._on_tick(event)
         elif isinstance(event, BarClosed):
             self._on_bar(event.bar)
@@ -176,14 +176,6 @@ class Engine:
             self._fire(event)
         else:
             self._command(event)
-        self._flatten_if_due()
-        self.publish()
-
-    def on_idle(self) -> None:
-        """A live feed's quiet moment: time moves on to the clock's now (bars close on time, the
-        cutoff and timers fire), commands apply, a snapshot may go out."""
-        self._advance(self.clock.now())
-        self.drain_commands()
         self._flatten_if_due()
         self.publish()
 

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import queue
 import time
 from collections.abc import Callable, Iterable
@@ -37,19 +36,14 @@ from core.execution.kite_gateway import (
     BrokerUnavailable,
     KiteGateway,
 )
+from core.execution.kite_wire import KITE_TIME, kite_tag
 from core.execution.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Purpose, Side
 from core.market.bars import Bar
 from core.market.events import SessionEnd, Tick
 from core.market.instruments import InstrumentMaster
 
-KITE_TIME = "%Y-%m-%d %H:%M:%S"
 _RESTING = frozenset({"OPEN", "TRIGGER PENDING"})
 MARKET_PROTECTION_AUTO = -1
-
-
-def kite_tag(client_order_id: str) -> str:
-    """The Kite tag of a client order id: ``atw`` + 17 hex digits of its SHA-1 (20 characters)."""
-    return "atw" + hashlib.sha1(client_order_id.encode()).hexdigest()[:17]
 
 
 def kite_time(value: Any, default: dt.datetime) -> dt.datetime:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.execution.kite_broker import kite_tag
+from core.execution.kite_wire import kite_tag
 
 WORKING_AT_KITE = frozenset({"OPEN", "TRIGGER PENDING", "OPEN PENDING", "VALIDATION PENDING",
                              "PUT ORDER REQ RECEIVED", "MODIFY PENDING", "MODIFY VALIDATION PENDING"})

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.clock import IST, LiveClock
+from core.execution.kite_wire import KITE_TIME
 
-KITE_TIME = "%Y-%m-%d %H:%M:%S"
 VARIETIES = frozenset({"regular", "amo", "co", "iceberg", "auction"})
 PRODUCTS = frozenset({"MIS", "CNC", "NRML", "MTF"})
 ORDER_TYPES = frozenset({"MARKET", "LIMIT", "SL", "SL-M"})

@@ -35,7 +35,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from core.clock import IST
-from core.kite_replica.book import KITE_TIME, ReplicaBook, ReplicaRefusal
+from core.execution.kite_wire import KITE_TIME
+from core.kite_replica.book import ReplicaBook, ReplicaRefusal
 from core.kite_replica.faults import Faults, RequestLimiter
 
 CSV_HEADER = ("instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,"

@@ -9,8 +9,8 @@ from kiteconnect import exceptions as kex
 
 from core.clock import IST
 from core.execution.broker import FillEvent, OrderUpdate
-from core.execution.kite_broker import kite_tag
 from core.execution.kite_gateway import BrokerSessionExpired
+from core.execution.kite_wire import kite_tag
 from core.execution.orders import OrderStatus, OrderType, Purpose, Side
 from tests.integration.kite_fixtures import MARKET_TIME, KiteRig, request
 

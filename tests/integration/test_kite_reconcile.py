@@ -8,7 +8,7 @@ import datetime as dt
 from core.automation.broker_watch import RECONCILE_EVERY_S, SESSION_ENDED, UNRECONCILED, BrokerWatch
 from core.automation.engine import Engine
 from core.clock import IST, SimClock
-from core.execution.kite_broker import kite_tag
+from core.execution.kite_wire import kite_tag
 from core.market.events import Tick
 from core.market.instruments import default_master
 from core.risk.engine import RiskEngine

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from core.clock import IST
-from core.execution.kite_broker import kite_tag
+from core.execution.kite_wire import kite_tag
 from core.kite_replica.book import ReplicaBook, instruments_from_master
 from core.kite_replica.server import KiteReplica
 from core.kite_replica.ticker import ReplicaTicker

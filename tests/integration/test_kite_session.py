@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from core.execution.kite_broker import kite_tag
+from core.execution.kite_wire import kite_tag
 
 CHILD = Path(__file__).with_name("kite_session_child.py")
 
