@@ -669,8 +669,8 @@ class Engine:
     def _overfilled(self, request: OrderRequest, fill: Fill, excess: int) -> None:
         """An exit filled for more than its position held (two exits raced at a broker that has no
         one-cancels-other): the excess is a new position at the broker, not a trade of ours. It is
-        journaled (a note, so the book's arithmetic stays whole), the trader is told to flatten
-        it, and the engine takes no new entry for the rest of the session (REDUCING)."""
+        journaled (a note, so the book's arithmetic stays whole) and entries are held until the
+        trader has flattened it at the broker (the next reconciliation then finds the books agree)."""
         opened = "short" if request.side is Side.SELL else "long"
         self._write(RecordType.NOTE, {"event": "overfill", "client_order_id": request.client_order_id,
                                       "fill_id": fill.fill_id, "symbol": fill.symbol, "side": fill.side.value,
@@ -681,9 +681,8 @@ class Engine:
             if order is not None and order.working:
                 self.orders.apply(OrderUpdate(request.client_order_id, OrderStatus.FILLED, fill.time,
                                               message=f"filled after its position was closed ({excess} over)"))
-        self._set_state(TradingState.REDUCING, f"{fill.symbol}: an exit overfilled by {excess}")
-        self._alert("critical", f"{fill.symbol}: {request.client_order_id} filled {excess} more than its position "
-                                f"held at {fill.price}: {excess} {opened} is open at the broker: flatten it there")
+        self.hold_entries(f"{fill.symbol}: {request.client_order_id} filled {excess} more than its position held "
+                          f"at {fill.price}: {excess} {opened} is open at the broker: flatten it there")
 
     # ------------------------------------------------------------------ holds from the host (broker, feed)
 

@@ -244,6 +244,7 @@ def test_an_exit_that_fills_after_its_position_closed_is_journaled_and_alerted_n
     overfills = [p for t, p, _ in records if t == RecordType.NOTE and p.get("event") == "overfill"]
     assert overfills and all(p["qty"] > 0 for p in overfills)
     assert any(a.level == "critical" and "flatten it there" in a.text for a in engine.alerts)
+    assert "flatten it there" in engine.entry_hold  # entries held until the books agree again
     state = ReplayState()  # the journal's own arithmetic: no exit ever exceeds its position
     for seq, (rtype, payload, trace) in enumerate(records, start=1):
         state.apply(Record(seq, "", "paper", trace, rtype, payload, ""))
