@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -47,6 +47,16 @@ def rig(monkeypatch: pytest.MonkeyPatch) -> Iterator[KiteRig]:
         yield KiteRig(replica, kite, gateway, broker)
     finally:
         replica.stop()
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, step: float = 0.005) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
 
 
 def request(coid: str = "INFY-ema_cross-20261203T1015|E", *, symbol: str = "INFY", side: Side = Side.BUY,

@@ -19,7 +19,6 @@ import os
 import sqlite3
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
@@ -42,19 +41,11 @@ from core.market.instruments import default_master  # noqa: E402
 from core.market.loader import load_many  # noqa: E402
 from core.paths import resource  # noqa: E402
 from core.strategies import create  # noqa: E402
+from tests.integration.kite_fixtures import wait_until  # noqa: E402
 
 SYMBOL = "DEMO_TREND"
 DAY_FROM = dt.datetime(2025, 1, 21, 10, 0, tzinfo=IST)
 DAY_TO = dt.datetime(2025, 1, 21, 15, 6, tzinfo=IST)
-
-
-def wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.001)
-    return False
 
 
 def ticks_of(bars):  # type: ignore[no-untyped-def]
@@ -80,7 +71,7 @@ def main() -> None:
     inst = book.instruments[f"NSE:{SYMBOL}"]
     feed = KiteFeed(replica.api_key, token, [Subscription(inst.token, SYMBOL, inst.tick_size)], root=ticker.root,
                     on_order_update=broker.on_postback).start()
-    assert feed.connected.wait(10) and wait(lambda: ticker.subscribed() == {inst.token: "full"})
+    assert feed.connected.wait(10) and wait_until(lambda: ticker.subscribed() == {inst.token: "full"})
     clock = SimClock(bars[0].start - dt.timedelta(minutes=1))
     session = open_live_session("live", broker, feed, [create("ema_cross", qty="50", stop="1.5atr", trail="2.5atr")], [(SYMBOL, "ema_cross")],
                                 clock=clock, home=home, master=master, warmup=warm)
@@ -99,10 +90,10 @@ def main() -> None:
     for when, price, qty in ticks_of(bars):
         market[0] = when
         book.set_price(f"NSE:{SYMBOL}", price, qty)
-        if not wait(lambda at=when: engine.last_tick_time is not None and engine.last_tick_time >= at):
+        if not wait_until(lambda at=when: engine.last_tick_time is not None and engine.last_tick_time >= at):
             failure.append(f"the engine did not take the tick of {when}")
             break
-    flat = wait(lambda: not engine.orders.working() and all(s.manager.position is None for s in engine.slots.values()),
+    flat = wait_until(lambda: not engine.orders.working() and all(s.manager.position is None for s in engine.slots.values()),
                 timeout=15)
     done.set()
     runner.join(30)

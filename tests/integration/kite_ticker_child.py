@@ -29,16 +29,7 @@ from core.kite_replica.server import KiteReplica  # noqa: E402
 from core.kite_replica.ticker import ReplicaTicker  # noqa: E402
 from core.market.feeds.kite import KiteFeed, Subscription  # noqa: E402
 from core.market.instruments import default_master  # noqa: E402
-from tests.integration.kite_fixtures import MARKET_TIME, request  # noqa: E402
-
-
-def wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.integration.kite_fixtures import MARKET_TIME, request, wait_until  # noqa: E402
 
 
 def main() -> None:
@@ -54,26 +45,26 @@ def main() -> None:
     out: dict[str, object] = {}
     out["connected"] = feed.connected.wait(10)
     full = {s.token: "full" for s in subs}
-    out["subscribed_full"] = wait(lambda: ticker.subscribed() == full)
+    out["subscribed_full"] = wait_until(lambda: ticker.subscribed() == full)
 
     book.set_price("NSE:INFY", 1500.05, qty=10)
     book.set_price("NSE:TCS", 3999.95, qty=5)
     book.set_price("NSE:INFY", 1500.10, qty=3)
     ticks: list = []  # type: ignore[type-arg]
-    wait(lambda: len(ticks) >= 3 or bool(ticks.extend(feed.drain())))
+    wait_until(lambda: len(ticks) >= 3 or bool(ticks.extend(feed.drain())))
     out["ticks"] = [[t.symbol, t.price, t.volume, t.time.isoformat()] for t in ticks]
 
     got = broker.place(request("INFY-ema_cross-20261203T1015|E"), MARKET_TIME)  # fills at once at 1500.10
-    wait(lambda: bool(got.extend(broker.drain())) or any(isinstance(e, FillEvent) for e in got))
+    wait_until(lambda: bool(got.extend(broker.drain())) or any(isinstance(e, FillEvent) for e in got))
     out["postback_fills"] = [[e.fill.qty, e.fill.price] for e in got if isinstance(e, FillEvent)]
     out["rest_calls_before_fill"] = [p for _m, p in replica.requests if p == "/orders"]  # no poll was needed
 
     broker.place(request("INFY-ema_cross-20261203T1020|E", order_type=OrderType.LIMIT, limit=1499.0), MARKET_TIME)
-    wait(lambda: bool(broker.drain()))  # its OPEN postback
+    wait_until(lambda: bool(broker.drain()))  # its OPEN postback
     ticker.lose_postbacks = 10
     ticker.drop_connections()
     book.set_price("NSE:INFY", 1498.0, qty=20)  # the fill happens while the socket is down
-    out["reconnected"] = wait(lambda: feed.connects >= 2 and ticker.subscribed() == full, timeout=15)
+    out["reconnected"] = wait_until(lambda: feed.connects >= 2 and ticker.subscribed() == full, timeout=15)
     out["disconnects"] = feed.disconnects
     time.sleep(0.3)
     out["drain_after_drop"] = [[e.fill.qty, e.fill.price] for e in broker.drain() if isinstance(e, FillEvent)]
@@ -81,7 +72,7 @@ def main() -> None:
     feed.drain()
     book.set_price("NSE:TCS", 4001.0, qty=1)
     after: list = []  # type: ignore[type-arg]
-    wait(lambda: bool(after.extend(feed.drain())) or bool(after))
+    wait_until(lambda: bool(after.extend(feed.drain())) or bool(after))
     out["ticks_after_reconnect"] = [[t.symbol, t.price] for t in after]
     out["subscribe_requests"] = sum(1 for r in ticker.requests if r.get("a") == "subscribe")
     feed.stop()

@@ -32,6 +32,7 @@ from core.kite_replica.ticker import ReplicaTicker
 from core.market.instruments import default_master
 from core.market.loader import load_many
 from core.paths import resource
+from tests.integration.kite_fixtures import wait_until
 from tests.integration.kite_session_child import ticks_of
 
 CHILD = Path(__file__).with_name("kite_restart_child.py")
@@ -99,14 +100,10 @@ def test_a_restart_mid_trade_rebuilds_the_same_state_and_sends_nothing_twice(
     inst = book.instruments[key]
 
     def launch(phase: str, warm_until: dt.datetime) -> Child:
-        gone = time.monotonic() + 10
-        while ticker.connected() and time.monotonic() < gone:  # the killed child's socket is closed first
-            time.sleep(0.01)
+        wait_until(lambda: not ticker.connected())  # the killed child's socket is closed first
         child = Child([str(tmp_path), replica.root, ticker.root, replica.api_key, token, phase,
                        warm_until.isoformat(), str(inst.token)])
-        subscribed = time.monotonic() + 10
-        while ticker.subscribed() != {inst.token: "full"} and time.monotonic() < subscribed:
-            time.sleep(0.01)  # ticks sent before the subscription lands would never reach it
+        wait_until(lambda: ticker.subscribed() == {inst.token: "full"})  # ticks sent before would be lost
         return child
 
     ticks = list(ticks_of(bars))
