@@ -302,7 +302,9 @@ class Engine:
         tm = slot.manager
         pos = position_levels(tm, decided, held.entry_price, entry_time)
         pos.qty, pos.initial_stop = held.open_qty, held.initial_stop
-        stop = book.fold.orders.get(client_order_id(pid, "S"))
+        spent_stops = spent_roles(book.fold.orders, pid, "S")
+        stop_role = f"S{max(spent_stops)}" if spent_stops else "S"  # the newest stop put back, if any
+        stop = book.fold.orders.get(client_order_id(pid, stop_role))
         if stop is not None and stop.trigger_price is not None:
             pos.stop = float(stop.trigger_price)
             pos.stop_kind = _REASONS.get(stop.kind or "stop", ExitReason.STOP)
@@ -317,10 +319,11 @@ class Engine:
         tm.position = pos
         slot.begin_entry(pid, decided, entry_coid)
         slot.hold()
+        slot.stop_role = stop_role
         self._holding.add(slot.key)
         slot.trace_id = held.trace_id or slot.trace_id
         slot.clear_entry()
-        slot.exits = max(spent_roles(self.orders.of_position(pid), pid, "X"), default=0)  # restored above
+        slot.exits = max(spent_roles(self.orders.orders, pid, "X"), default=0)  # restored above
         self.risk.rms.adopt(pid, held.symbol, Side.of(held.side), held.open_qty, held.entry_price,
                             book.margin_prices.get(entry_coid))
 
@@ -589,6 +592,26 @@ class Engine:
             slot.clear_entry()
         if update.status is OrderStatus.REJECTED:
             self._alert("error", f"{request.client_order_id} rejected: {update.message}")
+            if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
+                self._reprotect(slot, request)
+
+    def _reprotect(self, slot: Slot, refused: OrderRequest) -> None:
+        """A market exit was refused: if its position is still open and its stop no longer works
+        (a broker without one-cancels-other had the stop cancelled for the exit), a new stop goes
+        out under the next stop role, so the position is never left unprotected."""
+        pos = slot.manager.position
+        if pos is None or slot.position_id != refused.position_id or pos.stop != pos.stop:
+            return
+        stop = self.orders.orders.get(slot.stop_coid) if slot.stop_coid else None
+        if stop is not None and stop.working:
+            return
+        spent = spent_roles(self.orders.orders, slot.position_id, "S")
+        slot.stop_role = f"S{max(spent, default=1) + 1}"
+        self._write(RecordType.NOTE, {"event": "reprotect", "client_order_id": refused.client_order_id,
+                                      "stop": client_order_id(slot.position_id, slot.stop_role),
+                                      "trigger_price": price_text(pos.stop)}, slot.trace_id)
+        self._alert("warning", f"{slot.name}: exit refused; stop put back at {pos.stop:.2f} until the next exit")
+        self._protect(slot)
 
     def _on_fill(self, fill: Fill) -> None:
         order = self.orders.orders.get(fill.client_order_id)
@@ -732,7 +755,8 @@ class Engine:
         name = slot.strategy.name
         if pos.stop == pos.stop:  # not NaN
             slot.stop_coid = self._protective(slot, OrderRequest(
-                client_order_id(pid, "S"), slot.symbol, name, exit_side, pos.qty, OrderType.SL_M, Purpose.EXIT, pid,
+                client_order_id(pid, slot.stop_role), slot.symbol, name, exit_side, pos.qty, OrderType.SL_M,
+                Purpose.EXIT, pid,
                 trigger_price=pos.stop, reason="stop"))
         slot.partial_coids = []
         for k, (level, qty) in enumerate(pos.partials, start=1):

@@ -226,13 +226,11 @@ def _price(text: object) -> float | None:
     return None if text in (None, "") else float(text)  # type: ignore[arg-type]
 
 
-def spent_roles(orders: Iterable[Order], position_id: str, prefix: str) -> list[int]:
+def spent_roles(client_order_ids: Iterable[str], position_id: str, prefix: str) -> list[int]:
     """The numbers of a position's orders whose role is ``prefix`` + digits (X1, X2, S2 ...)."""
     numbers = []
-    for order in orders:
-        if order.request.position_id != position_id:
-            continue
-        role = order.client_order_id.rsplit("|", 1)[-1]
-        if role.startswith(prefix) and role[len(prefix):].isdigit():
+    for coid in client_order_ids:
+        pid, _, role = coid.rpartition("|")
+        if pid == position_id and role.startswith(prefix) and role[len(prefix):].isdigit():
             numbers.append(int(role[len(prefix):]))
     return numbers

@@ -42,6 +42,7 @@ class Slot:
     position_id: str | None = None
     trace_id: str = ""
     stop_coid: str | None = None
+    stop_role: str = "S"  # S, then S2, S3 ... when a stop is put back after a refused exit
     target_coid: str | None = None
     partial_coids: list[str] = field(default_factory=list)
     exits: int = 0
@@ -69,6 +70,7 @@ class Slot:
         """The entry filled: its position is now the one held."""
         self.position_id, self.trace_id = self.entry_pid, self.entry_trace
         self.stop_coid = self.target_coid = None
+        self.stop_role = "S"
         self.partial_coids = []
         self.exits = 0
         self.exit_reason = ""
@@ -77,6 +79,7 @@ class Slot:
         """The held position is closed."""
         self.position_id, self.trace_id = None, ""
         self.stop_coid = self.target_coid = None
+        self.stop_role = "S"
         self.partial_coids = []
         self.exits = 0
         self.exit_reason = ""

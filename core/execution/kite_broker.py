@@ -101,7 +101,7 @@ class KiteBroker:
             if still_open <= 0:
                 return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now,
                                              message="not sent: the position was already closed at Kite")]
-            params["quantity"] = min(request.qty, still_open)
+            params["quantity"] = still_open
         tag = kite_tag(request.client_order_id)
         self._by_tag[tag] = request
         try:
@@ -299,8 +299,10 @@ class KiteBroker:
     def _clear_exits_of(self, request: OrderRequest) -> tuple[list[BrokerEvent], int]:
         """Before a market exit: cancel the position's other exits working at Kite (Kite has no
         one-cancels-other for them) and read back what they did meanwhile. The events seen, and
-        the quantity still open at Kite: a stop that filled first leaves nothing to exit, and
-        two exits never both fill."""
+        the quantity still to exit: the request's (the engine's open quantity when it decided)
+        less what those exits filled that the engine has not heard of yet. A stop that filled
+        first leaves nothing to exit, and two exits never both fill. Reads no fill history, so it
+        holds after a restart too."""
         pid = request.position_id
         others = [t for t in self._by_coid.values() if not t.ended and t.request.position_id == pid
                   and t.request.purpose is Purpose.EXIT]
@@ -320,18 +322,13 @@ class KiteBroker:
             for tracked in others:
                 if str(tracked.order_id) in book:
                     events.extend(self._observe(book[str(tracked.order_id)], None))
-        return events, self._open_at_kite(pid)
-
-    def _open_at_kite(self, position_id: str) -> int:
-        """The position's quantity still open by the fills reported: entries' less exits'."""
-        entered = exited = 0
-        for tracked in self._by_coid.values():
-            if tracked.request.position_id == position_id:
-                if tracked.request.purpose is Purpose.ENTRY:
-                    entered += tracked.filled
-                else:
-                    exited += tracked.filled
-        return entered - exited
+        exited = 0
+        for event in events:
+            if isinstance(event, FillEvent):
+                tracked = self._by_coid.get(event.fill.client_order_id)
+                if tracked is not None and tracked.request.position_id == pid and tracked.request.purpose is Purpose.EXIT:
+                    exited += event.fill.qty
+        return events, request.qty - exited
 
     def _params(self, request: OrderRequest) -> dict[str, Any]:
         inst = self.master.get(request.symbol)
