@@ -116,9 +116,16 @@ def kite_window(args: argparse.Namespace, settings: object, on_close: object) ->
         return None
     service = AutomationService(kite_builder(kite_settings, token))  # type: ignore[arg-type]
     symbols = sorted({s for s, _ in arms})
+    shown: list[MainWindow] = []
+
+    def relogin() -> str:  # Kite refused the token mid-session: a new login, from the window
+        return session_token(KiteConnect(kite_settings.api_key, root=args.kite_root), kite_settings.api_key,
+                             ask=ask_in_dialog(shown[0] if shown else None), kite_root=args.kite_root, again=True)
+
     window = MainWindow(service, list(arms), args.mode, symbols=symbols,  # type: ignore[arg-type]
                         journal_dir=kite_settings.home / "journal", settings=settings, replay=False,
-                        on_close=on_close)  # type: ignore[arg-type]
+                        on_close=on_close, relogin=relogin)  # type: ignore[arg-type]
+    shown.append(window)
     return service, window
 
 
@@ -132,7 +139,8 @@ def kite_builder(settings: object, token: str) -> Callable[..., object]:
     def build(publish: Callable[..., None]) -> Hosted:
         host = build_kite_host(settings, token, on_snapshot=publish, tape=MarketTape(),  # type: ignore[arg-type]
                                snapshot_hz=SNAPSHOT_HZ)
-        return Hosted(host.session.engine, live_events(host.session, watch=host.watch), host.close)
+        return Hosted(host.session.engine, live_events(host.session, watch=host.watch), host.close,
+                      renew=host.renew)
 
     return build
 

@@ -26,6 +26,9 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
   keep a stuck or swamped UI from stopping the automation: at most ``UI_TURN_MAX_S`` after the
   last renewal, and at most ``UI_UPDATE_MAX_S`` from an update's first hold. The window stays
   smooth and the engine loses only the time the UI really works.
+- **A new broker login**: :meth:`renew_session` hands a new access token to the host's
+  ``renew`` (Kite: the REST client, the ticker's socket, the broker watch) on the engine's
+  thread, between events.
 - **Shutdown**: :meth:`stop` asks the thread to finish; the engine closes its session (journal
   flushed by the host's ``close``), and ``finished_cleanly`` says whether it got there.
 """
@@ -64,6 +67,7 @@ class Hosted:
     events: Iterator[Any]
     close: Callable[[], None] = lambda: None
     feed: Any = None  # a paced replay feed (its ``speed`` can change mid-run), or None
+    renew: Callable[[str], None] | None = None  # a broker session's new access token (Kite), or None
 
 
 class AutomationService(QThread):
@@ -80,6 +84,7 @@ class AutomationService(QThread):
         self._pending: queue.SimpleQueue[Command] = queue.SimpleQueue()  # before the engine exists
         self._engine: Engine | None = None
         self._speed: queue.SimpleQueue[float | None] = queue.SimpleQueue()
+        self._tokens: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._paused = threading.Event()
         self._ui_idle = threading.Event()
         self._ui_idle.set()
@@ -98,6 +103,11 @@ class AutomationService(QThread):
     def set_speed(self, speed: float | None) -> None:
         """A replay's pace, times real time (None: as fast as possible); applied between events."""
         self._speed.put(speed)
+
+    def renew_session(self, access_token: str) -> None:
+        """The broker session's new access token (the trader logged in again); handed to the
+        host on the engine's thread between events."""
+        self._tokens.put(access_token)
 
     def set_paused(self, paused: bool) -> None:
         """Hold a replay between events; commands (the kill switch included) still apply."""
@@ -156,7 +166,7 @@ class AutomationService(QThread):
                     break
                 engine.handle(event)
             while not self.isInterruptionRequested():  # the feed is over: commands still apply
-                self._idle(engine)
+                self._idle(engine, hosted)
             engine.finish()
             self.finished_cleanly = True
         except Exception as exc:  # noqa: BLE001 - the UI hears of it; the thread ends cleanly
@@ -165,7 +175,8 @@ class AutomationService(QThread):
             if hosted is not None:
                 hosted.close()
 
-    def _idle(self, engine: Engine) -> None:
+    def _idle(self, engine: Engine, hosted: Hosted) -> None:
+        self._renew(hosted)
         engine.drain_commands()
         engine.publish()
         self.msleep(int(self._idle_s * 1000))
@@ -181,8 +192,15 @@ class AutomationService(QThread):
             speed = self._speed.get_nowait()
             if hosted.feed is not None:
                 hosted.feed.speed = speed
+        self._renew(hosted)
         while self._paused.is_set():
             if self.isInterruptionRequested():
                 return False
-            self._idle(engine)
+            self._idle(engine, hosted)
         return True
+
+    def _renew(self, hosted: Hosted) -> None:
+        while not self._tokens.empty():
+            token = self._tokens.get_nowait()
+            if hosted.renew is not None:
+                hosted.renew(token)

@@ -33,8 +33,10 @@ from app.widgets.ledger_tab import LedgerTab
 from app.widgets.live_label import LiveLabel
 from app.widgets.shortcut_sheet import SHORTCUTS, ShortcutSheet
 from app.widgets.simulator_tab import SimulatorTab
+from app.windows.broker_login import BrokerLogin
 from app.windows.desk import DeskView
 from app.windows.update_steps import UpdateSteps
+from core.automation.broker_watch import SESSION_ENDED
 from core.automation.events import Arm, Command, Disarm, ExitPosition, Kill
 from core.automation.market_tape import MarketUpdate
 from core.automation.snapshot import Snapshot
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         confirm: Callable[[str], bool] | None = None,
         on_close: Callable[[list[str]], str] | None = None,
         replay: bool = False,
+        relogin: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("main")
@@ -109,6 +112,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar(replay)
         self._build_status_bar()
         self._build_menus_and_shortcuts()
+        self.broker_login = (BrokerLogin(self, service, relogin, self.session_bar, self.session_menu)
+                             if relogin is not None else None)
         service.market.connect(self.apply_market)
         service.snapshot.connect(self.apply_snapshot)
         service.alert.connect(self._alert)
@@ -152,7 +157,11 @@ class MainWindow(QMainWindow):
     def _show_on_status_bar(self, _updates: Sequence[MarketUpdate], snap: Snapshot | None) -> None:
         if snap is not None:
             self.clock_label.setText(f"{snap.time:%a %d %b %Y  %H:%M:%S} IST")
-            self.broker_label.setText(f"broker: {snap.broker} · connected")
+            logged_out = self.broker_login is not None and snap.entry_hold == SESSION_ENDED
+            self.broker_label.setText(f"broker: {snap.broker} · {'logged out' if logged_out else 'connected'}")
+            restyle(self.broker_label, "color:#e0474c; font-weight:bold" if logged_out else "")
+            if self.broker_login is not None:
+                self.broker_login.show(snap)
             pnl = snap.realised + snap.unrealised
             self.pnl_label.setText(f"day P&L ₹{pnl:,.2f}")
 
@@ -204,6 +213,7 @@ class MainWindow(QMainWindow):
         kill.clicked.connect(lambda: self.kill("kill switch (toolbar)"))
         bar.addWidget(kill)
         self.addToolBar(bar)
+        self.session_bar = bar
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -218,6 +228,7 @@ class MainWindow(QMainWindow):
             status.addPermanentWidget(label)
 
     def _build_menus_and_shortcuts(self) -> None:
+        self.session_menu = self.menuBar().addMenu("&Session")
         view = self.menuBar().addMenu("&View")
         self.theme_action = QAction("Light theme", self)
         self.theme_action.setCheckable(True)

@@ -3,9 +3,10 @@
 Called by the live loop on every turn (:func:`core.automation.live.run_live`); cheap unless
 something is due:
 
-- **Session**: once the broker says its access token is no longer valid (Kite's
-  ``TokenException``), the engine is held (:meth:`Engine.hold_entries`: REDUCING, exits only,
-  no arming) with "log in again"; when a new session works (:meth:`session_renewed`), it is
+- **Session** (:func:`watch_session`, for a paper session on Kite's data too): once the broker
+  says its access token is no longer valid (Kite's ``TokenException``), or the ticker's handshake
+  is refused (403), the engine is held (:meth:`Engine.hold_entries`: REDUCING, exits only, no
+  arming) with "log in again"; when a new session works (:meth:`session_renewed`), it is
   released.
 - **Reconciliation**: at start and every ``every_s`` (a minute by default), the broker's updates
   are taken in first (a poll of its order book), then its positions and working orders are
@@ -30,13 +31,26 @@ SESSION_ENDED = "the Kite session has ended: log in again (exits only until then
 UNRECONCILED = "the broker's books differ from ours"
 
 
-class BrokerWatch:
-    """See the module docstring. ``broker`` is a :class:`~core.execution.kite_broker.KiteBroker`."""
+def watch_session(engine: Engine, broker: Any, feed: Any) -> bool:
+    """Hold the engine while Kite refuses the session's token (its REST calls or its ticker), and
+    release it when both work again; True while the session has ended."""
+    ended = bool(getattr(broker, "session_expired", False) or getattr(feed, "token_refused", False))
+    if ended:
+        engine.hold_entries(SESSION_ENDED)
+    elif engine.entry_hold == SESSION_ENDED:
+        engine.release_entries("the Kite session is back")
+    return ended
 
-    def __init__(self, engine: Engine, broker: Any, *, every_s: float = RECONCILE_EVERY_S,
+
+class BrokerWatch:
+    """See the module docstring. ``broker`` is a :class:`~core.execution.kite_broker.KiteBroker`;
+    ``feed`` its session's ticker, when there is one."""
+
+    def __init__(self, engine: Engine, broker: Any, *, feed: Any = None, every_s: float = RECONCILE_EVERY_S,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
         self.broker = broker
+        self.feed = feed
         self.every_s = every_s
         self._monotonic = monotonic
         self._next = 0.0  # reconcile on the first turn
@@ -45,11 +59,8 @@ class BrokerWatch:
 
     def turn(self) -> None:
         """One look: the session, and the books when a reconciliation is due."""
-        if self.broker.session_expired:
-            self.engine.hold_entries(SESSION_ENDED)
+        if watch_session(self.engine, self.broker, self.feed):
             return
-        if self.engine.entry_hold == SESSION_ENDED:
-            self.engine.release_entries("the Kite session is back")
         if self._monotonic() >= self._next:
             self.reconcile()
 

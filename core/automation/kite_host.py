@@ -58,6 +58,19 @@ class KiteHost:
     session: LiveSession
     watch: BrokerWatch | None
     cutoff: CutoffScheduler | None
+    kite: Any = None  # the KiteConnect client every REST call goes through
+
+    def renew(self, access_token: str) -> None:
+        """On the engine's thread: the trader logged in again. The REST client and the ticker take
+        the new token; the broker watch lifts the "log in again" hold on its next turn and
+        compares the books at once."""
+        if self.kite is not None:
+            self.kite.set_access_token(access_token)
+        self.session.feed.renew(access_token)
+        if self.watch is not None:
+            self.watch.session_renewed()
+        self.session.engine.note("session_renewed")
+        self.session.engine.alert("info", "logged in to Kite again: the session goes on")
 
     def close(self) -> None:
         """Stop the cutoff job and the feed; the session (journal, ledger) closes too."""
@@ -125,11 +138,11 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
                                 tape=tape, snapshot_hz=snapshot_hz)
     if first is not None:
         session.engine.handle(first)
-    watch = BrokerWatch(session.engine, broker) if real_orders else None
+    watch = BrokerWatch(session.engine, broker, feed=feed) if real_orders else None
     cutoff = CutoffScheduler(clock, session.engine.post) if isinstance(clock, LiveClock) else None
     if cutoff is not None:
         cutoff.start()
-    return KiteHost(session, watch, cutoff)
+    return KiteHost(session, watch, cutoff, kite)
 
 
 def warmup_bars(gateway: Any, rows: Mapping[str, Any], home: Path, until: dt.datetime, sessions: int = 2) -> list[Bar]:

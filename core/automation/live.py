@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.automation.broker_watch import watch_session
 from core.automation.engine import Engine
 from core.automation.events import Idle
 from core.clock import MarketClock
@@ -135,6 +136,8 @@ def live_events(session: LiveSession, *, watch: BrokerWatch | None = None,
             yield tick
         if watch is not None:
             watch.turn()
+        else:
+            watch_session(engine, broker, session.feed)
         _watch_feed(engine, session.feed)
 
 

@@ -85,6 +85,7 @@ class Snapshot:
     broker: str = "paper"
     limits: RiskLimits = RiskLimits()
     last_tick_at: dt.datetime | None = None  # the newest tick of any instrument (market clock)
+    entry_hold: str = ""  # why new entries are held (the broker session ended, ...), or ""
 
 
 def level_or_none(x: float) -> float | None:
@@ -121,7 +122,7 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
         unrealised=sum((p.unrealised for p in positions), Decimal(0)), rms=engine.risk.rms.snapshot(),
         cutoff_in=engine.clock.time_to_cutoff(now), alerts=tuple(engine.alerts[-alerts:]),
         mode=engine.mode, broker=engine.broker.name, limits=engine.risk.limits,
-        last_tick_at=engine.last_tick_time,
+        last_tick_at=engine.last_tick_time, entry_hold=engine.entry_hold,
     )
 
 

@@ -200,13 +200,16 @@ Ask = Callable[[str, RequestTokenCatcher], str]  # (login URL, catcher) -> reque
 
 
 def session_token(kite: Any, api_key: str, *, ask: Ask, kite_root: str | None = None,
-                  redirect_port: int = 0, now: dt.datetime | None = None) -> str:
+                  redirect_port: int = 0, now: dt.datetime | None = None, again: bool = False) -> str:
     """Today's access token: from the keyring, or from a new login. Against the replica
     (``kite_root``) its login page redirects at once; against Kite, ``ask`` shows the trader the
     login URL (a browser, a dialog) and returns the request token, caught by the catcher or pasted.
-    The API secret is read from the keyring, or once from ``$ATW_KITE_API_SECRET`` into it."""
+    The API secret is read from the keyring, or once from ``$ATW_KITE_API_SECRET`` into it.
+    ``again``: Kite refused the stored token (it was revoked before its expiry): forget it, log in."""
     store = TokenStore(api_key)
     now = now or LiveClock().now()
+    if again:
+        store.forget_session()
     stored = store.session(now)
     if stored is not None:
         kite.set_access_token(stored.access_token)

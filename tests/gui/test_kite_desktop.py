@@ -3,6 +3,7 @@ the loopback replica (a process of its own: Twisted's reactor runs once per proc
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -69,3 +70,21 @@ def test_a_canary_window_trades_the_replica_with_capped_quantity(tmp_path: Path)
     orders = con.execute("select qty, broker_order_id, order_type from orders").fetchall()
     assert orders and all(qty == 1 and broker_id for qty, broker_id, _ in orders)  # 50 asked, canary sent 1
     assert {"MARKET", "SL-M"} <= {kind for _, _, kind in orders}  # the entry and its stop at (the replica of) Kite
+
+
+def test_a_session_ended_mid_run_asks_for_login_in_the_window_and_trading_goes_on(tmp_path: Path) -> None:
+    env = {**os.environ, "ATW_HOME": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "PYTHONPATH": str(ROOT),
+           "PYTHON_KEYRING_BACKEND": "tests.integration.memory_keyring.MemoryKeyring",
+           "ATW_KITE_API_SECRET": "replicasecret", "QT_QPA_PLATFORM": "offscreen"}
+    child = subprocess.run([sys.executable, str(ROOT / "tests" / "gui" / "kite_relogin_child.py"),
+                            str(free_port_pair())], env=env, capture_output=True, text=True, timeout=240,
+                           cwd=ROOT, check=False)
+    assert child.returncode == 0, child.stderr[-3000:]
+    seen = json.loads(child.stdout.strip().splitlines()[-1])
+    assert seen["ticking"], "the window never got a tick from the replica"
+    assert seen["held"] and seen["held_state"] == "reducing"  # exits only while logged out
+    assert seen["button_shown"] and "logged out" in seen["logged_out_label"]
+    assert seen["relogged"], "the window did not log in again"
+    assert seen["released"] and seen["ticks_after"]  # the hold lifted; the ticker's new socket streams
+    assert seen["button_hidden"]
+    assert "logged in to Kite again: the session goes on" in seen["alerts"]

@@ -120,3 +120,19 @@ def test_arming_asks_kite_for_one_entrys_margin_against_the_accounts(rig: KiteRi
     assert "Kite asks Rs 15,000.00 margin for 50 INFY; Rs 10,000.00 is available" in refused.failures
     rig.book.cash = 20_000.0
     assert engine.arm("INFY", "ema_cross").ok
+
+
+def test_a_refused_ticker_token_holds_a_paper_session_until_the_ticker_works_again(rig: KiteRig) -> None:
+    from types import SimpleNamespace
+
+    from core.automation.broker_watch import watch_session
+
+    engine, _watch, _mono = armed_engine(rig)
+    feed = SimpleNamespace(token_refused=True)  # Kite answered the ticker's handshake with 403
+    paper = SimpleNamespace()  # a paper broker has no session of its own
+    assert watch_session(engine, paper, feed)
+    assert engine.entry_hold == SESSION_ENDED and engine.risk.state is TradingState.REDUCING
+    assert not engine.arm("INFY", "ema_cross").ok
+    feed.token_refused = False  # the trader logged in again; the new socket connected
+    assert not watch_session(engine, paper, feed)
+    assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE

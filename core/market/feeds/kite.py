@@ -16,7 +16,9 @@ running, so a later feed in the same process still works). What this class adds:
 - **Order postbacks** go to ``on_order_update`` (the broker's :meth:`~KiteBroker.on_postback`).
 - **Health**: connection state, reconnects, the age of the last tick; ``stale`` once no tick has
   come for ``stale_after_s`` while connected or not (the engine takes no new entries on a stale
-  feed).
+  feed); ``token_refused`` once Kite answers the socket's handshake with 403 (the session has
+  ended: :func:`~core.automation.broker_watch.watch_session`).
+- **A new login** (:meth:`renew`): the socket is replaced by one with the new access token.
 """
 
 from __future__ import annotations
@@ -52,9 +54,7 @@ class KiteFeed:
                  root: str | None = None, on_order_update: OrderUpdateHandler | None = None,
                  stale_after_s: float = 10.0, clock: MarketClock | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        # imports Twisted and installs its reactor: only when a feed is made
-        from kiteconnect import KiteTicker
-
+        # imports Twisted and installs its reactor: only when a feed is made (in _new_ticker)
         self.clock = clock or LiveClock()  # the time of a tick whose packet carries none (ltp, quote modes)
         self._by_token: Mapping[int, Subscription] = {s.token: s for s in subscriptions}
         self._volume: dict[int, int] = {}
@@ -69,19 +69,50 @@ class KiteFeed:
         self.disconnects = 0
         self.ticks_received = 0
         self.last_error = ""
+        self.token_refused = False  # Kite refused the socket's access token (403): log in again
         self.received_at: Callable[[RawTick, float], None] | None = None  # per tick queued: benchmarks
-        self.ticker = KiteTicker(api_key, access_token, root=root, reconnect_max_delay=5, reconnect_max_tries=300)
-        self.ticker.on_connect = self._on_connect
-        self.ticker.on_message = self._on_message  # raw frames: parsed here (kite_packets), not by the client
-        self.ticker.on_close = self._on_close
-        self.ticker.on_error = self._on_error
-        self.ticker.on_order_update = self._on_order_update
+        self._api_key, self._root = api_key, root
+        self.ticker = self._new_ticker(access_token)
+
+    def _new_ticker(self, access_token: str) -> Any:
+        from kiteconnect import KiteTicker
+
+        ticker = KiteTicker(self._api_key, access_token, root=self._root, reconnect_max_delay=5,
+                            reconnect_max_tries=300)
+
+        def while_current(handler: Callable[..., None]) -> Callable[..., None]:
+            # a replaced ticker's last callbacks (its socket closing) say nothing about the feed now
+            return lambda *args: handler(*args) if self.ticker is ticker else None
+
+        ticker.on_connect = while_current(self._on_connect)
+        ticker.on_message = self._on_message  # raw frames: parsed here (kite_packets), not by the client
+        ticker.on_close = while_current(self._on_close)
+        ticker.on_error = while_current(self._on_error)
+        ticker.on_order_update = while_current(self._on_order_update)
+        return ticker
 
     # ------------------------------------------------------------------ life
 
     def start(self) -> KiteFeed:
         self.ticker.connect(threaded=True)
         return self
+
+    def renew(self, access_token: str) -> None:
+        """A new access token (the trader logged in again): the old socket is closed and a new
+        one opened with it, on the reactor's thread; every instrument is subscribed again on
+        connect. Ticks go on into the same queue."""
+        from twisted.internet import reactor
+
+        old = self.ticker
+        self.ticker = self._new_ticker(access_token)
+        self.connected.clear()
+        self.token_refused = False
+
+        def swap() -> None:
+            old.close()
+            self.ticker.connect(threaded=True)  # the reactor runs already: this only connects
+
+        reactor.callFromThread(swap)
 
     def stop(self) -> None:
         """Close the socket, stop reconnecting and end :meth:`events`."""
@@ -129,6 +160,7 @@ class KiteFeed:
 
     def _on_connect(self, ws: Any, _response: Any) -> None:
         self.connects += 1
+        self.token_refused = False
         tokens = [t for t in self._by_token if ws.subscribed_tokens.get(t) != ws.MODE_FULL]
         if tokens:
             ws.subscribe(tokens)
@@ -142,6 +174,8 @@ class KiteFeed:
 
     def _on_error(self, _ws: Any, code: Any, reason: Any) -> None:
         self.last_error = f"{code}: {reason}"
+        if "403" in str(reason):  # "WebSocket connection upgrade failed (403 - Forbidden)"
+            self.token_refused = True
 
     def _on_order_update(self, _ws: Any, data: dict[str, Any]) -> None:
         if self.on_order_update is not None:
