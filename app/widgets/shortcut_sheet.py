@@ -21,6 +21,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Alt+1 / Alt+3 / Alt+5 / Alt+Q", "chart timeframe: 1, 3, 5, 15 minutes"),
     ("Ctrl+Space", "pause / resume a replay (commands and the kill switch still apply)"),
     ("Ctrl+Shift+T", "light / dark theme"),
+    ("Ctrl+Shift+M", "switch mode: replay, paper, shadow, canary, live (open positions: flatten, leave or stay)"),
     ("Delete", "remove the selected instrument from the market watch"),
     ("F1", "this sheet"),
 )

@@ -2,7 +2,7 @@
 
 Kite's access token can end before its 06:00 expiry (revoked, or a login elsewhere). The
 engine then holds new entries ("log in again", exits only) and the snapshot says so. This
-control shows a red "Log in to Kite" button while the hold lasts, runs the login once by
+control shows an amber "Log in to Kite" button while the hold lasts, runs the login once by
 itself when the hold first appears (the trader may be looking elsewhere), and hands the new
 token to the automation service, which gives it to the session on the engine's thread (the REST
 client, the ticker's socket, the broker watch). It is in the Session menu at any time too.
@@ -32,7 +32,7 @@ class BrokerLogin(QObject):
         self.window, self.service, self.relogin = window, service, relogin
         self.button = QPushButton("Log in to Kite")
         self.button.setToolTip("The Kite session has ended: exits only until you log in again")
-        self.button.setStyleSheet("background:#e0474c; color:white; font-weight:bold; padding:3px 14px")
+        self.button.setStyleSheet("background:#f0a830; color:#1b1b1b; font-weight:bold; padding:3px 14px")
         self.button.clicked.connect(self.log_in)
         self.button_action = toolbar.addWidget(self.button)
         self.button_action.setVisible(False)
@@ -61,7 +61,7 @@ class BrokerLogin(QObject):
         try:
             token = self.relogin()
         except AtwError as exc:
-            self.window.statusBar().showMessage(f"ERROR: Kite login: {exc}", 30_000)
+            self.window.statusBar().showMessage(f"ERROR: not logged in to Kite: {exc.message}", 30_000)
             return
         finally:
             self._busy = False

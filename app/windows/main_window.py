@@ -8,6 +8,7 @@ Closing with open positions asks what to do with them.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -31,6 +33,7 @@ from app.theme import MODE_COLOURS, apply_theme, restyle, theme_named
 from app.widgets.journal_tab import JournalTab
 from app.widgets.ledger_tab import LedgerTab
 from app.widgets.live_label import LiveLabel
+from app.widgets.mode_dialog import ModeDialog
 from app.widgets.shortcut_sheet import SHORTCUTS, ShortcutSheet
 from app.widgets.simulator_tab import SimulatorTab
 from app.windows.broker_login import BrokerLogin
@@ -109,6 +112,9 @@ class MainWindow(QMainWindow):
         self.simulator.trade_selected.connect(self._show_sim_trade)
         self.simulator.run_finished.connect(lambda _result: self.ledger.refresh())
         self.tabs.currentChanged.connect(self._tab_shown)
+        # set by the Workstation that shows this window: the session's arguments, and the switch
+        self.session_args: argparse.Namespace | None = None
+        self.switch_to: Callable[[argparse.Namespace], str] | None = None
         self._build_toolbar(replay)
         self._build_status_bar()
         self._build_menus_and_shortcuts()
@@ -229,6 +235,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus_and_shortcuts(self) -> None:
         self.session_menu = self.menuBar().addMenu("&Session")
+        switch = QAction("Switch mode…", self)
+        switch.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        switch.triggered.connect(self.switch_mode)
+        self.session_menu.addAction(switch)
         view = self.menuBar().addMenu("&View")
         self.theme_action = QAction("Light theme", self)
         self.theme_action.setCheckable(True)
@@ -262,6 +272,18 @@ class MainWindow(QMainWindow):
         for seq, minutes in (("Alt+1", 1), ("Alt+3", 3), ("Alt+5", 5), ("Alt+Q", 15)):
             key(seq, lambda m=minutes: self.desk.chart.set_timeframe(m))
         self.shortcut_sheet = ShortcutSheet(SHORTCUTS, self)
+
+    def switch_mode(self) -> None:
+        """Ask which session to run next and switch to it (the Workstation does the switch)."""
+        if self.switch_to is None or self.session_args is None:
+            self._alert("warning", "this window cannot switch its mode")
+            return
+        dialog = ModeDialog(self.session_args, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        why_not = self.switch_to(dialog.chosen())
+        if why_not:
+            QMessageBox.warning(self, "Switch mode", f"Still in {self.mode.upper()} mode: {why_not}")
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet.show()

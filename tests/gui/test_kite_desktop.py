@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from PySide6.QtWidgets import QInputDialog
 
-from app.main import confirm_live
+from app.sessions import confirm_live
 from app.widgets.login_dialog import LoginDialog
 from core.execution.kite_session import RequestTokenCatcher
 from tests.integration.kite_fixtures import free_port_pair
@@ -72,15 +72,20 @@ def test_a_canary_window_trades_the_replica_with_capped_quantity(tmp_path: Path)
     assert {"MARKET", "SL-M"} <= {kind for _, _, kind in orders}  # the entry and its stop at (the replica of) Kite
 
 
-def test_a_session_ended_mid_run_asks_for_login_in_the_window_and_trading_goes_on(tmp_path: Path) -> None:
-    env = {**os.environ, "ATW_HOME": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost", "PYTHONPATH": str(ROOT),
+def window_child(home: Path, scenario: str) -> dict:  # type: ignore[type-arg]
+    """Run a scenario of tests/gui/kite_window_child.py; what it saw."""
+    env = {**os.environ, "ATW_HOME": str(home), "NO_PROXY": "127.0.0.1,localhost", "PYTHONPATH": str(ROOT),
            "PYTHON_KEYRING_BACKEND": "tests.integration.memory_keyring.MemoryKeyring",
            "ATW_KITE_API_SECRET": "replicasecret", "QT_QPA_PLATFORM": "offscreen"}
-    child = subprocess.run([sys.executable, str(ROOT / "tests" / "gui" / "kite_relogin_child.py"),
-                            str(free_port_pair())], env=env, capture_output=True, text=True, timeout=240,
+    child = subprocess.run([sys.executable, str(ROOT / "tests" / "gui" / "kite_window_child.py"),
+                            str(free_port_pair()), scenario], env=env, capture_output=True, text=True, timeout=240,
                            cwd=ROOT, check=False)
     assert child.returncode == 0, child.stderr[-3000:]
-    seen = json.loads(child.stdout.strip().splitlines()[-1])
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_a_session_ended_mid_run_asks_for_login_in_the_window_and_trading_goes_on(tmp_path: Path) -> None:
+    seen = window_child(tmp_path, "relogin")
     assert seen["ticking"], "the window never got a tick from the replica"
     assert seen["held"] and seen["held_state"] == "reducing"  # exits only while logged out
     assert seen["button_shown"] and "logged out" in seen["logged_out_label"]
@@ -88,3 +93,12 @@ def test_a_session_ended_mid_run_asks_for_login_in_the_window_and_trading_goes_o
     assert seen["released"] and seen["ticks_after"]  # the hold lifted; the ticker's new socket streams
     assert seen["button_hidden"]
     assert "logged in to Kite again: the session goes on" in seen["alerts"]
+
+
+def test_the_demo_switches_to_a_canary_session_on_kite_inside_the_running_workstation(tmp_path: Path) -> None:
+    seen = window_child(tmp_path, "switch")
+    assert seen["demo_ticking"] and seen["why_not"] == ""
+    assert seen["demo_finished_cleanly"]  # the demo's journal and ledger closed before Kite's session began
+    assert seen["kite_ticking"], "the switched window never got a tick from the replica"
+    assert (seen["mode"], seen["broker"], seen["badge"]) == ("canary", "kite", "CANARY")
+    assert "CANARY" in seen["title"] and seen["switches"] == 1

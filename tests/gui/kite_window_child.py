@@ -1,14 +1,22 @@
-"""A canary window on the loopback Kite replica whose session ends mid-run, in a process of its own.
+"""The workstation on the loopback Kite replica, in a process of its own (Twisted's reactor runs
+once per process).
 
-    python tests/gui/kite_relogin_child.py PORT
+    python tests/gui/kite_window_child.py PORT relogin|switch
 
 Runs with ``QT_QPA_PLATFORM=offscreen`` and an in-memory keyring (the parent sets them). The
-replica plays the demo market (in this process, so the test can end its sessions); the window
-opens in canary mode, logged in. Once ticks flow, every access token is revoked at the replica
-and the ticker's sockets dropped: the ticker's reconnects are refused (403), the engine holds
-entries with "log in again", the window shows its Log in button and logs in by itself (the
+replica plays the demo market in this process, so the scenario can end its sessions.
+
+``relogin``: a canary window, logged in. Once ticks flow, every access token is revoked at the
+replica and the ticker's sockets dropped: the ticker's reconnects are refused (403), the engine
+holds entries with "log in again", the window shows its Log in button and logs in by itself (the
 replica's login page redirects at once), the new token reaches the session on the engine's
-thread, and trading goes on. Prints one JSON object with what was seen.
+thread, and trading goes on.
+
+``switch``: the workstation opens on the embedded demo (replay) and switches, as the Session
+menu does, to canary on the replica: the demo session ends cleanly and the new window trades
+Kite's data through the real client.
+
+Prints one JSON object with what was seen.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.main import _desktop_parser, kite_window  # noqa: E402
+from app.desktop_args import desktop_parser  # noqa: E402
+from app.sessions import Workstation, open_kite  # noqa: E402
 from core.automation.broker_watch import SESSION_ENDED  # noqa: E402
 from core.automation.demo import DEMO_PLAY_FROM, demo_files  # noqa: E402
 from core.automation.snapshot import Snapshot  # noqa: E402
@@ -42,14 +51,52 @@ def wait_for(app: QApplication, predicate, timeout_s: float) -> bool:  # type: i
 
 
 def main() -> None:
-    port = int(sys.argv[1])
+    port, scenario = int(sys.argv[1]), sys.argv[2]
     replica, ticker, player = serve(port, demo_files(), speed=120, play_from=DEMO_PLAY_FROM)
     app = QApplication(sys.argv[:1])
-    args = _desktop_parser().parse_args([
+    canary = desktop_parser().parse_args([
         "--mode", "canary", "--api-key", replica.api_key, "--kite-root", replica.root, "--clock", "feed",
         "--arm", "DEMO_TREND:ema_cross", "--set", "qty=50", "--set", "stop=1.5atr"])
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "w.ini"), QSettings.Format.IniFormat)
-    started = kite_window(args, settings, lambda _held: "leave")
+    try:
+        out = relogin(app, canary, settings, replica, ticker) if scenario == "relogin" else switch(app, canary, settings)
+    finally:
+        player.stop()
+        ticker.stop()
+        replica.stop()
+    print(json.dumps(out), flush=True)
+
+
+def switch(app: QApplication, canary, settings: QSettings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    desk = Workstation(settings, lambda _held: "flatten")
+    assert desk.open(desktop_parser().parse_args(["--speed", "max"]))
+    demo_service = desk.service
+    assert demo_service is not None
+    demo: list[Snapshot] = []
+    demo_service.snapshot.connect(demo.append)
+    desk.start()
+    out: dict[str, object] = {"demo_ticking": wait_for(app, lambda: bool(demo), 30)}
+    out["why_not"] = desk.switch(canary)
+    out["demo_finished_cleanly"] = demo_service.isFinished() and demo_service.finished_cleanly
+    window, service = desk.window, desk.service
+    assert window is not None and service is not None
+    snaps: list[Snapshot] = []
+    service.snapshot.connect(snaps.append)
+    try:
+        out["kite_ticking"] = wait_for(app, lambda: bool(snaps) and snaps[-1].last_tick_at is not None, 60)
+        out["mode"] = snaps[-1].mode if snaps else ""
+        out["broker"] = snaps[-1].broker if snaps else ""
+        out["title"] = window.windowTitle()
+        out["badge"] = window.mode_badge.text().strip()
+        out["switches"] = desk.switches
+    finally:
+        window.close()
+        service.wait(10_000)
+    return out
+
+
+def relogin(app: QApplication, args, settings: QSettings, replica, ticker) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    started = open_kite(args, settings, lambda _held: "leave")
     assert started is not None
     service, window = started
     snaps: list[Snapshot] = []
@@ -83,10 +130,7 @@ def main() -> None:
     finally:
         window.close()
         service.wait(10_000)
-        player.stop()
-        ticker.stop()
-        replica.stop()
-    print(json.dumps(out), flush=True)
+    return out
 
 
 if __name__ == "__main__":
