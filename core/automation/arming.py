@@ -4,8 +4,9 @@ Checked in this order, all of them (the trader sees every reason at once): the m
 it is before the cutoff; the strategy exists; the instrument is in the master and tradeable; the
 trading state is ACTIVE (not REDUCING after a drawdown lock or the cutoff, not HALTED by the kill
 switch); nothing holds entries (a broker session to renew, books to reconcile, a stale feed); the
-RMS has margin left; a real broker's margin for one entry is available (Kite's
-``order_margins`` against its equity margin); the feed is fresh (a tick of the instrument within
+RMS has margin left; a real broker's margin is available for one entry of the pair together
+with one of each pair already armed and waiting (Kite's ``basket_order_margins`` against its
+equity margin: pairs that fit one by one may not fit all at once); the feed is fresh (a tick of the instrument within
 ``stale_after`` of market time).
 """
 
@@ -60,9 +61,12 @@ def pre_arm_failures(engine: Engine, symbol: str, strategy: str) -> list[str]:
     if rms.available <= 0:
         failures.append(f"no margin available (utilisation {rms.utilisation:.0%})")
     tick = engine.last_tick.get(symbol)
-    broker_check = getattr(engine.broker, "arm_check", None)  # a real broker's margin for one entry
+    broker_check = getattr(engine.broker, "arm_check", None)  # a real broker's margin, armed pairs included
     if broker_check is not None and tick is not None and strategy in engine.strategies:
-        verdict = broker_check(symbol, engine.strategies[strategy].trade.qty, tick.price)
+        waiting = [(s.symbol, s.strategy.trade.qty) for s in engine.slots.values()
+                   if s.armed and s.manager.position is None and s.entry_coid is None
+                   and (s.symbol, s.strategy.name) != (symbol, strategy)]
+        verdict = broker_check(symbol, engine.strategies[strategy].trade.qty, tick.price, waiting)
         if verdict:
             failures.append(verdict)
     if tick is None:

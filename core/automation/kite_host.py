@@ -102,7 +102,7 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
 
     from core.execution.kite_broker import KiteBroker
     from core.execution.kite_gateway import KiteGateway
-    from core.execution.kite_instruments import cached_dump, tokens_for, with_kite_terms
+    from core.execution.kite_instruments import rows_for, with_kite_terms
     from core.execution.paper import PaperBroker
     from core.market.feeds.kite import KiteFeed, Subscription
     from core.market.instruments import default_master
@@ -113,7 +113,7 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     kite = KiteConnect(settings.api_key, access_token=access_token, root=settings.kite_root)
     gateway = KiteGateway(kite)
     now = LiveClock().now()
-    rows = tokens_for(cached_dump(gateway, "NSE", home / "cache", now), [s for s, _ in settings.arms], "NSE")
+    rows = rows_for(gateway, [s for s, _ in settings.arms], home / "cache", now)
     master = with_kite_terms(default_master(), rows)
     real_orders = settings.mode in REAL_ORDER_MODES
     broker: Any = KiteBroker(gateway, master) if real_orders else PaperBroker(master)

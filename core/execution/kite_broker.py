@@ -17,6 +17,12 @@
   queued and applied on the next market event (``on_tick``/``on_bar_close``) or poll.
 - **Prices** are put on the instrument's tick grid before they leave; market and SL-M orders
   carry ``market_protection=-1`` (automatic), which Kite requires of API orders since April 2026.
+- **Freeze quantities.** An order above its instrument's freeze quantity (F&O; the exchange
+  refuses a larger single order) goes as Kite's ``iceberg`` variety: the fewest legs (2 to 10)
+  whose equal, whole-lot leg fits under the freeze. Kite places each leg as an order of its own
+  (same tag) once the previous one completes; the broker follows every leg as one client order
+  (fills summed, modify and cancel on the working leg). Above ten legs the order is refused
+  before it leaves.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +50,18 @@ from core.market.instruments import InstrumentMaster
 
 _RESTING = frozenset({"OPEN", "TRIGGER PENDING"})
 MARKET_PROTECTION_AUTO = -1
+ICEBERG_MAX_LEGS = 10
+
+
+def iceberg_legs(qty: int, freeze_qty: int, lot_size: int) -> tuple[int, int] | None:
+    """The fewest legs (and the leg quantity: equal, whole lots, under the freeze) that carry
+    ``qty``; None when ten legs cannot."""
+    for legs in range(2, ICEBERG_MAX_LEGS + 1):
+        lots = -(-qty // (legs * lot_size))  # ceil
+        leg_qty = lots * lot_size
+        if leg_qty <= freeze_qty and leg_qty * (legs - 1) < qty:
+            return legs, leg_qty
+    return None
 
 
 def kite_time(value: Any, default: dt.datetime) -> dt.datetime:
@@ -59,10 +77,12 @@ def kite_time(value: Any, default: dt.datetime) -> dt.datetime:
 @dataclass
 class _Tracked:
     request: OrderRequest
-    order_id: str
-    seen: tuple[Any, ...] = ()  # the last observation acted on
+    order_id: str  # the working leg's (a regular order has one)
+    variety: str = "regular"
+    seen: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # per leg: the last observation acted on
+    leg_filled: dict[str, int] = field(default_factory=dict)  # per leg: quantity reported as fills
     trades: set[str] = field(default_factory=set)  # Kite trade ids already reported
-    filled: int = 0  # quantity already reported as fills
+    filled: int = 0  # quantity already reported as fills, every leg
     acked: bool = False  # Kite's order id reported to the order manager
     ended: bool = False
 
@@ -95,13 +115,15 @@ class KiteBroker:
 
     def place(self, request: OrderRequest, now: dt.datetime) -> list[BrokerEvent]:
         before: list[BrokerEvent] = []
-        params = self._params(request)
+        qty = request.qty
         if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
-            before, still_open = self._clear_exits_of(request)
-            if still_open <= 0:
+            before, qty = self._clear_exits_of(request)
+            if qty <= 0:
                 return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now,
                                              message="not sent: the position was already closed at Kite")]
-            params["quantity"] = still_open
+        params, refused = self._params(request, qty)
+        if refused:
+            return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now, message=refused)]
         tag = kite_tag(request.client_order_id)
         self._by_tag[tag] = request
         try:
@@ -112,7 +134,7 @@ class KiteBroker:
         except BrokerUnavailable as exc:  # it may yet have landed: the poll finds it by its tag, or
             self._note(exc)               # the order manager expires it unacknowledged
             return before + self.drain()
-        self._track(request, order_id)
+        self._track(request, order_id).variety = params["variety"]
         return before + self.drain()
 
     def modify(self, client_order_id: str, now: dt.datetime, *, qty: int | None = None,
@@ -131,8 +153,13 @@ class KiteBroker:
             changes["trigger_price"] = inst.round_price(trigger_price)
         if limit_price is not None:
             changes["price"] = inst.round_price(limit_price)
+        if qty is not None and tracked.variety == "iceberg":
+            self.last_error = f"{client_order_id}: an iceberg's quantity is not modified at Kite"
+            changes.pop("quantity")
+            if not changes:
+                return self.drain()  # Kite keeps the order as it was
         try:
-            self.gateway.modify_order("regular", tracked.order_id, **changes)
+            self.gateway.modify_order(tracked.variety, tracked.order_id, **changes)
         except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
             self._note(exc)
             return self.drain()  # Kite keeps the order as it was; its next observation says how
@@ -145,7 +172,7 @@ class KiteBroker:
             return [OrderUpdate(client_order_id, OrderStatus.CANCELLED, now, message="never reached Kite")]
         if not tracked.ended:
             try:
-                self.gateway.cancel_order("regular", tracked.order_id)
+                self.gateway.cancel_order(tracked.variety, tracked.order_id)
             except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
                 self._note(exc)  # already filled or cancelled, or Kite unreachable: the poll tells
         return self.drain()
@@ -161,15 +188,19 @@ class KiteBroker:
 
     def resume(self, orders: Iterable[Order], now: dt.datetime) -> list[BrokerEvent]:
         """After a restart: find each working order in Kite's book by its tag and follow it again."""
-        book = {o.get("tag"): o for o in self.gateway.orders() if o.get("tag")}
+        legs: dict[str, list[dict[str, Any]]] = {}
+        for found in self.gateway.orders():  # in the order Kite placed them: an iceberg's legs in turn
+            if found.get("tag"):
+                legs.setdefault(str(found["tag"]), []).append(found)
         events: list[BrokerEvent] = []
         for order in orders:
-            self._by_tag[kite_tag(order.client_order_id)] = order.request
-            found = book.get(kite_tag(order.client_order_id))
-            if found is not None:
+            tag = kite_tag(order.client_order_id)
+            self._by_tag[tag] = order.request
+            for found in legs.get(tag, []):
                 tracked = self._track(order.request, str(found["order_id"]))
+                tracked.variety = str(found.get("variety") or "regular")
                 tracked.filled = order.filled_qty
-                tracked.trades = {f.fill_id for f in order.fills}
+                tracked.trades = {f.fill_id.removeprefix("kite:") for f in order.fills}
                 events.extend(self._observe(found, now))
         return events
 
@@ -202,19 +233,25 @@ class KiteBroker:
             events.extend(self._observe(order, None))
         return events
 
-    def arm_check(self, symbol: str, qty: int, price: float) -> str | None:
-        """Kite's own word before a pair is armed: the margin one entry of ``qty`` at ``price``
-        needs (``order_margins``) against the equity margin available now; why not, or None."""
-        inst = self.master.get(symbol)
-        order = {"exchange": inst.exchange, "tradingsymbol": symbol, "transaction_type": "BUY", "variety": "regular",
-                 "product": self.product, "order_type": "MARKET", "quantity": qty, "price": 0, "trigger_price": 0}
+    def arm_check(self, symbol: str, qty: int, price: float,
+                  armed: Sequence[tuple[str, int]] = ()) -> str | None:
+        """Kite's own word before a pair is armed: the margin that one entry of ``qty`` needs
+        together with one entry of each pair already armed and waiting (``armed``: symbol and
+        quantity), all at once (``basket_order_margins`` with the open positions), against the
+        equity margin available now; why not, or None."""
+        legs = [(symbol, qty), *armed]
+        basket = [{"exchange": self.master.get(s).exchange, "tradingsymbol": s, "transaction_type": "BUY",
+                   "variety": "regular", "product": self.product, "order_type": "MARKET", "quantity": q,
+                   "price": 0, "trigger_price": 0} for s, q in legs]
         try:
-            needed = sum(float(m.get("total") or 0) for m in self.gateway.order_margins([order]))
+            needed = float(self.gateway.basket_order_margins(basket)["final"]["total"])
             available = float(self.gateway.margins()["equity"]["net"])
-        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired, KeyError) as exc:
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired, KeyError, TypeError) as exc:
             return f"Kite's margins could not be read: {exc}"
         if needed > available:
-            return f"Kite asks Rs {needed:,.2f} margin for {qty} {symbol}; Rs {available:,.2f} is available"
+            others = f" with the {len(armed)} armed pair(s) entering too" if armed else ""
+            return (f"Kite asks Rs {needed:,.2f} margin for {qty} {symbol}{others}; "
+                    f"Rs {available:,.2f} is available")
         return None
 
     def tracked_order_id(self, client_order_id: str) -> str | None:
@@ -231,20 +268,24 @@ class KiteBroker:
         return self.drain()
 
     def _observe(self, order: dict[str, Any], now: dt.datetime | None) -> list[BrokerEvent]:
-        tracked = self._by_order_id.get(str(order.get("order_id")))
+        leg = str(order.get("order_id"))
+        tracked = self._by_order_id.get(leg)
         if tracked is None:
             request = self._by_tag.get(order.get("tag") or "")
             if request is None:
                 return []  # not one of ours (another terminal's order)
-            tracked = self._track(request, str(order["order_id"]))
+            tracked = self._track(request, leg)  # a placement whose answer was lost, or an iceberg's next leg
         status = str(order.get("status", ""))
         seen = (status, order.get("filled_quantity"), order.get("pending_quantity"), order.get("price"),
                 order.get("trigger_price"))
-        if tracked.ended or seen == tracked.seen:
+        if tracked.ended or seen == tracked.seen.get(leg):
             return []
         when = kite_time(order.get("exchange_update_timestamp") or order.get("order_timestamp"),
                          now or self.clock.now())
         coid = tracked.request.client_order_id
+        berg = (order.get("meta") or {}).get("iceberg") or {}
+        later_legs = int(berg.get("remaining_quantity") or 0) if int(berg.get("leg") or 0) < int(berg.get("legs") or 0) \
+            else 0  # quantity Kite will place as further legs of an iceberg
         events: list[BrokerEvent] = []
         if not tracked.acked and status in ("COMPLETE", "CANCELLED"):
             # first seen already done (a market order filled at once, postbacks lost): its Kite id
@@ -253,13 +294,15 @@ class KiteBroker:
                                       qty=tracked.request.qty - tracked.filled))
         if status != "REJECTED":
             tracked.acked = True
-        events.extend(self._fills(tracked, int(order.get("filled_quantity") or 0)))
-        caught_up = tracked.filled >= int(order.get("filled_quantity") or 0)
+        leg_filled = int(order.get("filled_quantity") or 0)
+        events.extend(self._fills(tracked, leg, leg_filled))
+        caught_up = tracked.leg_filled.get(leg, 0) >= leg_filled
         if caught_up:
-            tracked.seen = seen  # else look again next time: the trade book is behind
-        if status in _RESTING and int(order.get("pending_quantity") or 0) > 0:
+            tracked.seen[leg] = seen  # else look again next time: the trade book is behind
+        pending = int(order.get("pending_quantity") or 0)
+        if status in _RESTING and pending > 0 or status == "COMPLETE" and caught_up and later_legs > 0:
             events.append(OrderUpdate(coid, OrderStatus.OPEN, when, tracked.order_id,
-                                      qty=int(order["pending_quantity"]),
+                                      qty=(pending if status in _RESTING else 0) + later_legs,
                                       trigger_price=_level(order.get("trigger_price")),
                                       limit_price=_level(order.get("price"))))
         elif status == "CANCELLED" and caught_up:
@@ -274,26 +317,30 @@ class KiteBroker:
             self._end(tracked)
         return events
 
-    def _fills(self, tracked: _Tracked, filled: int) -> list[FillEvent]:
-        if filled <= tracked.filled:
+    def _fills(self, tracked: _Tracked, leg: str, filled: int) -> list[FillEvent]:
+        """The leg's trades not reported yet, once Kite says it filled more than was reported."""
+        if filled <= tracked.leg_filled.get(leg, 0):
             return []
         try:
-            trades = self.gateway.order_trades(tracked.order_id)
+            trades = self.gateway.order_trades(leg)
         except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
             self._note(exc)
             return []
         req = tracked.request
         out = []
+        reported = 0
         for trade in sorted(trades, key=lambda t: (str(t.get("fill_timestamp")), str(t["trade_id"]))):
             trade_id = str(trade["trade_id"])
+            qty = int(trade["quantity"])
+            reported += qty
             if trade_id in tracked.trades:
                 continue
             tracked.trades.add(trade_id)
-            qty = int(trade["quantity"])
             tracked.filled += qty
             when = kite_time(trade.get("fill_timestamp") or trade.get("exchange_timestamp"), self.clock.now())
             out.append(FillEvent(Fill(req.client_order_id, f"kite:{trade_id}", req.symbol, req.side, qty,
                                       float(trade["average_price"]), when)))
+        tracked.leg_filled[leg] = reported
         return out
 
     def _clear_exits_of(self, request: OrderRequest) -> tuple[list[BrokerEvent], int]:
@@ -309,7 +356,7 @@ class KiteBroker:
         events: list[BrokerEvent] = []
         for tracked in others:
             try:
-                self.gateway.cancel_order("regular", tracked.order_id)
+                self.gateway.cancel_order(tracked.variety, tracked.order_id)
             except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
                 self._note(exc)  # most often: it filled first; the order book says
         if others:
@@ -330,14 +377,21 @@ class KiteBroker:
                     exited += event.fill.qty
         return events, request.qty - exited
 
-    def _params(self, request: OrderRequest) -> dict[str, Any]:
+    def _params(self, request: OrderRequest, qty: int) -> tuple[dict[str, Any], str]:
+        """Kite's order parameters for ``qty`` of the request, or why it cannot go."""
         inst = self.master.get(request.symbol)
         kind = request.order_type
         params: dict[str, Any] = {
             "variety": "regular", "exchange": inst.exchange, "tradingsymbol": request.symbol,
-            "transaction_type": "BUY" if request.side is Side.BUY else "SELL", "quantity": request.qty,
+            "transaction_type": "BUY" if request.side is Side.BUY else "SELL", "quantity": qty,
             "product": self.product, "order_type": kind.value, "validity": "DAY",
         }
+        if inst.freeze_qty is not None and qty > inst.freeze_qty:
+            legs = iceberg_legs(qty, inst.freeze_qty, inst.lot_size)
+            if legs is None:
+                return params, (f"not sent: {qty} {request.symbol} is more than {ICEBERG_MAX_LEGS} iceberg legs of "
+                                f"the freeze quantity {inst.freeze_qty}")
+            params.update(variety="iceberg", iceberg_legs=legs[0], iceberg_quantity=legs[1])
         if kind in (OrderType.LIMIT, OrderType.SL) and request.limit_price is not None:
             params["price"] = inst.round_price(request.limit_price)
         if kind in (OrderType.SL, OrderType.SL_M) and request.trigger_price is not None:
@@ -346,15 +400,18 @@ class KiteBroker:
             params["market_protection"] = MARKET_PROTECTION_AUTO
         if self.algo_id:
             params["algo_id"] = self.algo_id
-        return params
+        return params, ""
 
     def _track(self, request: OrderRequest, order_id: str) -> _Tracked:
+        """Follow a Kite order of the request: its first, or a later leg (then the working one)."""
         tracked = self._by_coid.get(request.client_order_id)
         if tracked is None:
             tracked = _Tracked(request, order_id)
             self._by_coid[request.client_order_id] = tracked
-            self._by_order_id[order_id] = tracked
             self._following.add(request.client_order_id)
+        elif order_id not in self._by_order_id:
+            tracked.order_id = order_id
+        self._by_order_id[order_id] = tracked
         return tracked
 
     def _end(self, tracked: _Tracked) -> None:

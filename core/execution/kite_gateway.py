@@ -130,8 +130,11 @@ class KiteGateway:
     def margins(self) -> dict[str, Any]:
         return dict(self._call("other", "margins", self.kite.margins))
 
-    def order_margins(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return list(self._call("other", "order_margins", lambda: self.kite.order_margins(orders)))
+    def basket_order_margins(self, orders: list[dict[str, Any]], *, consider_positions: bool = True) -> dict[str, Any]:
+        """The margin of the orders together (``final``: with spread benefit, and the open
+        positions when ``consider_positions``)."""
+        return dict(self._call("other", "basket_order_margins",
+                               lambda: self.kite.basket_order_margins(orders, consider_positions=consider_positions)))
 
     def instruments(self, exchange: str) -> list[dict[str, Any]]:
         """The exchange's instrument dump (Kite's daily CSV, parsed by the client)."""

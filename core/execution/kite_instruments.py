@@ -1,5 +1,6 @@
 """Kite's daily instrument dump: downloaded once a day, cached under ATW_HOME, and read into
-the instrument master (tick size and lot size from Kite win over the bundled master's).
+the instrument master (tick size, lot size and a derivative's contract terms from Kite win over
+the bundled master's; freeze quantities come from the bundled table, Kite publishes none).
 
 Kite reuses the tokens of expired derivatives, so rows are keyed on ``exchange:tradingsymbol``
 and the cache is per trading day (IST): Zerodha advises fetching it once a day before the open.
@@ -16,7 +17,7 @@ from typing import Any
 
 from core.clock import IST
 from core.errors import DataError
-from core.market.instruments import Instrument, InstrumentMaster
+from core.market.instruments import CostSegment, Instrument, InstrumentMaster, with_freeze
 
 FIELDS = ("instrument_token", "exchange_token", "tradingsymbol", "name", "last_price", "expiry", "strike",
           "tick_size", "lot_size", "instrument_type", "segment", "exchange")
@@ -39,20 +40,42 @@ def cached_dump(gateway: Any, exchange: str, cache_dir: Path, now: dt.datetime) 
     return rows
 
 
-def tokens_for(rows: Iterable[Mapping[str, str]], symbols: Iterable[str], exchange: str) -> dict[str, Mapping[str, str]]:
-    """The dump's row of each symbol (``DataError`` naming any Kite does not list)."""
-    by_symbol = {r["tradingsymbol"]: r for r in rows if r.get("exchange", exchange) == exchange}
+def rows_for(gateway: Any, symbols: Iterable[str], cache_dir: Path, now: dt.datetime,
+             exchanges: tuple[str, ...] = ("NSE", "NFO")) -> dict[str, Mapping[str, str]]:
+    """Each symbol's dump row, looked up on NSE first, then on NFO (futures and options); a later
+    exchange's dump is fetched only for what the earlier ones lack. ``DataError`` names the rest."""
     wanted = sorted(set(symbols))
-    missing = [s for s in wanted if s not in by_symbol]
+    found: dict[str, Mapping[str, str]] = {}
+    for exchange in exchanges:
+        left = [s for s in wanted if s not in found]
+        if not left:
+            break
+        by_symbol = {r["tradingsymbol"]: r for r in cached_dump(gateway, exchange, cache_dir, now)
+                     if r.get("exchange", exchange) == exchange}
+        found.update({s: by_symbol[s] for s in left if s in by_symbol})
+    missing = [s for s in wanted if s not in found]
     if missing:
-        raise DataError(f"not in Kite's {exchange} instruments: {', '.join(missing)}", where="instruments")
-    return {s: by_symbol[s] for s in wanted}
+        raise DataError(f"not in Kite's {' or '.join(exchanges)} instruments: {', '.join(missing)}",
+                        where="instruments")
+    return {s: found[s] for s in wanted}
 
 
 def with_kite_terms(master: InstrumentMaster, rows: Mapping[str, Mapping[str, str]]) -> InstrumentMaster:
-    """The master with Kite's tick and lot size for the given symbols (added when unknown)."""
+    """The master with Kite's terms for the given symbols (added when unknown): tick and lot size;
+    for a derivative, its kind, underlying, expiry, strike and option type, its cost segment,
+    and its underlying's freeze quantity (Kite's dump has none: ``resources/freeze_quantities.csv``)."""
     merged: dict[str, Instrument] = {s: master.get(s) for s in master.symbols()}
     for symbol, row in rows.items():
         base = merged.get(symbol) or Instrument(symbol=symbol, exchange=row.get("exchange", "NSE"))
-        merged[symbol] = replace(base, tick_size=float(row["tick_size"]), lot_size=int(row["lot_size"]))
+        terms = replace(base, exchange=row.get("exchange") or base.exchange, tick_size=float(row["tick_size"]),
+                        lot_size=int(row["lot_size"]))
+        kind = (row.get("instrument_type") or "").upper()
+        if kind in ("FUT", "CE", "PE"):
+            expiry = row.get("expiry") or ""
+            terms = replace(terms, kind="FUT" if kind == "FUT" else "OPT",
+                            cost_segment=CostSegment.FUTURES if kind == "FUT" else CostSegment.OPTIONS,
+                            underlying=(row.get("name") or "").upper(), option_type="" if kind == "FUT" else kind,
+                            expiry=dt.date.fromisoformat(expiry) if expiry else None,
+                            strike=float(row["strike"]) if kind != "FUT" and row.get("strike") else None)
+        merged[symbol] = with_freeze(terms)
     return InstrumentMaster(merged)

@@ -62,6 +62,9 @@ class ReplicaInstrument:
     lot_size: int = 1
     segment: str = ""
     instrument_type: str = "EQ"
+    freeze_qty: int | None = None  # the exchange's largest single order (F&O); Kite's dump does not say
+    expiry: str = ""
+    strike: float = 0.0
 
     @property
     def key(self) -> str:
@@ -181,24 +184,58 @@ class ReplicaBook:
     # ------------------------------------------------------------------ orders
 
     def place(self, variety: str, params: dict[str, str]) -> str:
-        """Validate and accept an order; returns its order id (a 19-digit string, as Kite's are now)."""
+        """Validate and accept an order; returns its order id (a 19-digit string, as Kite's are now).
+        An iceberg is accepted as its first leg; each leg that completes places the next."""
         with self._lock:
             fields = self._validated(variety, params)
-            order_id = f"{2500000000000000000 + next(self._ids)}"
-            fields["order_id"] = order_id
-            order = _Order(fields)
-            self._orders[order_id] = order
-            for status in ("PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING"):
-                self._move(order, status, notify=False)
-            if self._rejects:
-                fields["status_message"] = fields["status_message_raw"] = self._rejects.pop(0)
-                self._move(order, "REJECTED")
-                return order_id
-            self._move(order, "TRIGGER PENDING" if fields["order_type"] in ("SL", "SL-M") else "OPEN")
-            ltp = self._ltp.get(self._key(fields))
-            if ltp is not None:
-                self._match(order, ltp, placing=True)
+            if variety == "iceberg":
+                fields["meta"] = {"iceberg": self._iceberg(params, fields)}
+                fields["quantity"] = fields["pending_quantity"] = fields["meta"]["iceberg"]["leg_quantity"]
+            return self._open(fields)
+
+    def _iceberg(self, params: dict[str, str], fields: dict[str, Any]) -> dict[str, int]:
+        legs, leg_qty, total = self._int(params, "iceberg_legs"), self._int(params, "iceberg_quantity"), fields["quantity"]
+        if not 2 <= legs <= 10:
+            raise ReplicaRefusal("Iceberg legs should be between 2 and 10.")
+        inst = self._instrument(self._key(fields))
+        if leg_qty <= 0 or leg_qty % inst.lot_size or leg_qty * legs < total or leg_qty * (legs - 1) >= total:
+            raise ReplicaRefusal("Invalid iceberg quantity: quantity / legs, a multiple of the lot size.")
+        if inst.freeze_qty is not None and leg_qty > inst.freeze_qty:
+            raise ReplicaRefusal(f"Iceberg leg quantity exceeds the freeze quantity ({inst.freeze_qty}).")
+        return {"leg": 1, "legs": legs, "leg_quantity": leg_qty, "total_quantity": total,
+                "remaining_quantity": total - leg_qty}
+
+    def _open(self, fields: dict[str, Any]) -> str:
+        order_id = f"{2500000000000000000 + next(self._ids)}"
+        fields["order_id"] = order_id
+        order = _Order(fields)
+        self._orders[order_id] = order
+        for status in ("PUT ORDER REQ RECEIVED", "VALIDATION PENDING", "OPEN PENDING"):
+            self._move(order, status, notify=False)
+        if self._rejects:
+            fields["status_message"] = fields["status_message_raw"] = self._rejects.pop(0)
+            self._move(order, "REJECTED")
             return order_id
+        self._move(order, "TRIGGER PENDING" if fields["order_type"] in ("SL", "SL-M") else "OPEN")
+        ltp = self._ltp.get(self._key(fields))
+        if ltp is not None:
+            self._match(order, ltp, placing=True)
+        return order_id
+
+    def _next_leg(self, done: _Order) -> None:
+        """An iceberg leg completed: the next leg goes to the exchange (a new order, same tag)."""
+        berg = dict(done.fields["meta"]["iceberg"])
+        if berg["leg"] >= berg["legs"] or berg["remaining_quantity"] <= 0:
+            return
+        qty = min(berg["leg_quantity"], berg["remaining_quantity"])
+        berg.update(leg=berg["leg"] + 1, remaining_quantity=berg["remaining_quantity"] - qty)
+        f = done.fields
+        fields = {**f, "order_id": "", "exchange_order_id": None, "status": "", "status_message": None,
+                  "status_message_raw": None, "order_timestamp": self._now().strftime(KITE_TIME),
+                  "exchange_update_timestamp": None, "exchange_timestamp": None, "modified": False,
+                  "quantity": qty, "average_price": 0.0, "filled_quantity": 0, "pending_quantity": qty,
+                  "cancelled_quantity": 0, "meta": {"iceberg": berg}, "tags": list(f["tags"])}
+        self._open(fields)
 
     def modify(self, variety: str, order_id: str, params: dict[str, str]) -> str:
         with self._lock:
@@ -322,6 +359,8 @@ class ReplicaBook:
         sign = 1 if f["transaction_type"] == "BUY" else -1
         self._book_trade(self._key(f), f["product"], sign * qty, price)
         self._move(order, "COMPLETE" if f["pending_quantity"] == 0 else "OPEN")
+        if f["pending_quantity"] == 0 and "iceberg" in f["meta"]:
+            self._next_leg(order)
 
     def _book_trade(self, key: str, product: str, qty: int, price: float) -> None:
         p = self._positions.setdefault((key, product), _Position(product=product))
@@ -371,9 +410,14 @@ class ReplicaBook:
         side = self._choice(params, "transaction_type", SIDES)
         kind = self._choice(params, "order_type", ORDER_TYPES)
         product = self._choice(params, "product", PRODUCTS)
+        if inst.segment == "INDICES":
+            raise ReplicaRefusal(f"{inst.tradingsymbol} is an index: it cannot be traded.")
         qty = self._int(params, "quantity")
         if qty <= 0 or qty % inst.lot_size:
             raise ReplicaRefusal(f"Quantity should be a multiple of the lot size ({inst.lot_size}).")
+        if variety != "iceberg" and inst.freeze_qty is not None and qty > inst.freeze_qty:
+            raise ReplicaRefusal(f"Quantity exceeds the freeze quantity ({inst.freeze_qty}) of "
+                                 f"{inst.tradingsymbol}: split the order (iceberg).")
         price = self._price(params, "price", inst) if kind in ("LIMIT", "SL") else 0.0
         trigger = self._price(params, "trigger_price", inst) if kind in ("SL", "SL-M") else 0.0
         protection = params.get("market_protection")
@@ -439,7 +483,7 @@ class ReplicaBook:
         return value
 
 
-_SEGMENT_CODE = {"NSE": 1, "NFO": 2, "CDS": 3, "BSE": 4, "BFO": 5, "BCD": 6, "MCX": 7}
+_SEGMENT_CODE = {"NSE": 1, "NFO": 2, "CDS": 3, "BSE": 4, "BFO": 5, "BCD": 6, "MCX": 7, "INDICES": 9}
 
 
 def instruments_from_master(master: Any) -> list[ReplicaInstrument]:
@@ -448,8 +492,14 @@ def instruments_from_master(master: Any) -> list[ReplicaInstrument]:
     rows = []
     for n, symbol in enumerate(master.symbols(), start=1):
         inst = master.get(symbol)
-        rows.append(ReplicaInstrument(token=(100 + n) << 8 | _SEGMENT_CODE.get(inst.exchange, 1),
-                                      exchange=inst.exchange, tradingsymbol=symbol, name=inst.name.upper()[:40],
-                                      tick_size=inst.tick_size, lot_size=inst.lot_size,
-                                      segment=inst.exchange, instrument_type="EQ"))
+        kind = inst.option_type or ("FUT" if inst.kind == "FUT" else "EQ")
+        segment = f"{inst.exchange}-{'OPT' if inst.option_type else 'FUT'}" if inst.exchange in ("NFO", "BFO") \
+            else "INDICES" if inst.kind == "INDEX" else inst.exchange
+        rows.append(ReplicaInstrument(token=(100 + n) << 8 | _SEGMENT_CODE.get(segment, _SEGMENT_CODE.get(inst.exchange, 1)),
+                                      exchange=inst.exchange, tradingsymbol=symbol,
+                                      name=(inst.underlying or inst.name.upper())[:40],
+                                      tick_size=inst.tick_size, lot_size=inst.lot_size, segment=segment,
+                                      instrument_type=kind, freeze_qty=inst.freeze_qty,
+                                      expiry=inst.expiry.isoformat() if inst.expiry else "",
+                                      strike=inst.strike or 0.0))
     return rows

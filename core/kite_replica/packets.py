@@ -1,7 +1,8 @@
 """Kite ticker binary packets (kite-wire-spec §8.3-8.5): what the replica's WebSocket sends.
 
 A frame is ``>H`` packet count, then for each packet ``>H`` length and the packet. A packet's
-kind is told by its length only: 8 bytes LTP, 44 quote, 184 full (tradable instruments).
+kind is told by its length only: 8 bytes LTP, 44 quote, 184 full (tradable instruments); an
+index (segment 9 in its token's low byte) has 28 quote and 32 full packets (no volume, no depth).
 Prices are integers in paise (divisor 100; currency segments differ and are not served here),
 every field big-endian and unsigned, times in epoch seconds (UTC).
 """
@@ -17,6 +18,8 @@ _QUOTE = struct.Struct(">11I")
 _FULL_TAIL = struct.Struct(">5I")
 _DEPTH = struct.Struct(">IIH2x")
 _LTP = struct.Struct(">II")
+_INDEX = struct.Struct(">6Ii")  # token, last, high, low, open, close, change (signed)
+INDICES_SEGMENT = 9
 HEARTBEAT = b"\x00"
 
 
@@ -56,6 +59,11 @@ def packet(state: TickState, mode: str, exchange_epoch: int) -> bytes:
     """One instrument's packet in ``mode``."""
     if mode == LTP:
         return _LTP.pack(state.token, _paise(state.last_price))
+    if state.token & 0xFF == INDICES_SEGMENT:
+        index = _INDEX.pack(state.token, _paise(state.last_price), _paise(state.high), _paise(state.low),
+                            _paise(state.open), _paise(state.close),
+                            _paise(state.last_price - state.close) if state.close else 0)
+        return index if mode == QUOTE else index + struct.pack(">I", exchange_epoch)
     average = state.turnover / state.volume if state.volume else state.last_price
     head = _QUOTE.pack(state.token, _paise(state.last_price), state.last_qty, _paise(average), state.volume,
                        state.buy_qty, state.sell_qty, _paise(state.open), _paise(state.high), _paise(state.low),

@@ -12,7 +12,7 @@ that redirects at once), ``/user/profile``, ``/user/margins[/{segment}]``, the o
 (``GET /orders``, ``GET /orders/{id}``, ``GET /orders/{id}/trades``, ``GET /trades``, ``POST
 /orders/{variety}``, ``PUT`` and ``DELETE /orders/{variety}/{id}``), ``/portfolio/positions``,
 ``/quote/ltp``, ``/instruments[/{exchange}]``, ``/instruments/historical/{token}/{interval}``
-and ``POST /margins/orders``. Orders match in :class:`~core.kite_replica.book.ReplicaBook`.
+``POST /margins/orders`` and ``POST /margins/basket``. Orders match in :class:`~core.kite_replica.book.ReplicaBook`.
 
 Limits and faults: :mod:`core.kite_replica.faults`.
 """
@@ -250,7 +250,8 @@ class KiteReplica:
         writer.writerow(CSV_HEADER.split(","))
         for inst in self.book.instruments.values():
             if exchange is None or inst.exchange == exchange:
-                writer.writerow([inst.token, inst.token >> 8, inst.tradingsymbol, inst.name, "0.0", "", "0.0",
+                writer.writerow([inst.token, inst.token >> 8, inst.tradingsymbol, inst.name, "0.0", inst.expiry,
+                                 inst.strike,
                                  inst.tick_size, inst.lot_size, inst.instrument_type, inst.segment or inst.exchange,
                                  inst.exchange])
         return 200, out.getvalue()
@@ -270,21 +271,51 @@ class KiteReplica:
         return _success({"candles": self.book.history(int(m.group("token")), start, end, minutes)})
 
     def _order_margins(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
-        body = r.body
-        if not isinstance(body, list):
-            raise ReplicaRefusal("Invalid JSON body: a list of orders is expected.")
-        out = []
-        for order in body:
+        return _success([self._margin_of(order) for order in self._orders_in(r)])
+
+    def _basket_margins(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
+        """``initial``: the orders' margins summed; ``final``: on each instrument's net quantity
+        after the basket (with the open positions when ``consider_positions``), so opposite
+        orders, and orders that reduce a position, need less."""
+        orders = self._orders_in(r)
+        each = [self._margin_of(order) for order in orders]
+        held = {f"{p['exchange']}:{p['tradingsymbol']}": int(p["quantity"]) for p in self.book.positions()["net"]} \
+            if r.params.get("consider_positions", "True").lower() in ("true", "1") else {}
+        net: dict[str, int] = {}
+        for order in orders:
             key = f"{order.get('exchange')}:{order.get('tradingsymbol')}"
-            price = float(order.get("price") or 0) or (self.book.ltp(key) or 0.0)
-            self.book.instrument(key)
-            leverage = 5.0 if order.get("product") == "MIS" else 1.0
-            total = round(float(order.get("quantity", 0)) * price / leverage, 2)
-            out.append({"type": "equity", "tradingsymbol": order.get("tradingsymbol"),
-                        "exchange": order.get("exchange"), "span": 0, "exposure": 0, "option_premium": 0,
-                        "additional": 0, "bo": 0, "cash": 0, "var": total, "pnl": {"realised": 0, "unrealised": 0},
-                        "leverage": leverage, "charges": {}, "total": total})
-        return _success(out)
+            sign = 1 if order.get("transaction_type") == "BUY" else -1
+            net[key] = net.get(key, held.get(key, 0)) + sign * int(order.get("quantity", 0))
+        final = 0.0
+        for key, qty in net.items():
+            extra = max(abs(qty) - abs(held.get(key, 0)), 0)  # only what the basket adds needs margin
+            final += self._margin_of({"exchange": key.split(":")[0], "tradingsymbol": key.split(":")[1],
+                                      "quantity": extra, "product": "MIS"})["total"]
+        initial = round(sum(m["total"] for m in each), 2)
+        return _success({"initial": _margin_row(initial), "final": _margin_row(round(final, 2)), "orders": each,
+                         "charges": {}})
+
+    @staticmethod
+    def _orders_in(r: Request) -> list[dict[str, Any]]:
+        if not isinstance(r.body, list):
+            raise ReplicaRefusal("Invalid JSON body: a list of orders is expected.")
+        return r.body
+
+    def _margin_of(self, order: dict[str, Any]) -> dict[str, Any]:
+        key = f"{order.get('exchange')}:{order.get('tradingsymbol')}"
+        price = float(order.get("price") or 0) or (self.book.ltp(key) or 0.0)
+        self.book.instrument(key)
+        leverage = 5.0 if order.get("product") == "MIS" else 1.0
+        total = round(float(order.get("quantity", 0)) * price / leverage, 2)
+        return {**_margin_row(total), "type": "equity", "tradingsymbol": order.get("tradingsymbol"),
+                "exchange": order.get("exchange"), "var": total, "leverage": leverage}
+
+
+def _margin_row(total: float) -> dict[str, Any]:
+    """A margin object of Kite's shape (``basket_margins.json``) carrying ``total``."""
+    return {"type": "", "tradingsymbol": "", "exchange": "", "span": 0, "exposure": 0, "option_premium": 0,
+            "additional": 0, "bo": 0, "cash": 0, "var": 0, "pnl": {"realised": 0, "unrealised": 0}, "leverage": 0,
+            "charges": {}, "total": total}
 
 
 def _error(error_type: str, message: str) -> dict[str, Any]:
@@ -316,6 +347,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, Handler, bool]] = [
     ("GET", re.compile(r"/instruments/historical/(?P<token>\d+)/(?P<interval>\w+)"), "historical",
      KiteReplica._historical, True),
     ("POST", re.compile(r"/margins/orders"), "other", KiteReplica._order_margins, True),
+    ("POST", re.compile(r"/margins/basket"), "other", KiteReplica._basket_margins, True),
 ]
 
 

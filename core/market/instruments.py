@@ -11,6 +11,9 @@ optional. Optional margin columns (blank or absent means the default):
 - ``underlying``, ``strike``, ``expiry`` (ISO date), ``option_type`` (``CE``/``PE``): a
   derivative's contract terms. An option row (kind ``OPT``/``CE``/``PE`` or cost segment
   ``options``) must carry all four; a future (kind ``FUT``) may name its ``underlying``.
+- ``freeze_qty``: the exchange's largest single order (units). For a derivative row without
+  one, ``resources/freeze_quantities.csv`` gives its underlying's (NSE revises these: update
+  that table from NSE's current ``qtyfreeze`` file). Orders above it go to Kite as an iceberg.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +56,7 @@ class Instrument:
     strike: float | None = None
     expiry: dt.date | None = None
     option_type: str = ""  # CE (call) or PE (put) for options
+    freeze_qty: int | None = None  # the largest single order the exchange takes (F&O), when known
 
     @property
     def is_option(self) -> bool:
@@ -104,11 +108,14 @@ class InstrumentMaster:
                         strike=float(_opt(rec, "strike")) if _opt(rec, "strike") else None,
                         expiry=dt.date.fromisoformat(_opt(rec, "expiry")) if _opt(rec, "expiry") else None,
                         option_type=_opt(rec, "option_type").upper(),
+                        freeze_qty=int(_opt(rec, "freeze_qty")) if _opt(rec, "freeze_qty") else None,
                     )
                 except (KeyError, ValueError) as exc:
                     raise ConfigError(f"bad instrument row: {exc}", where=f"{path}:{line_no}") from exc
                 if inst.tick_size <= 0 or inst.lot_size <= 0:
                     raise ConfigError("tick and lot size must be positive", where=f"{path}:{line_no}")
+                if inst.freeze_qty is not None and inst.freeze_qty < inst.lot_size:
+                    raise ConfigError("freeze_qty must be at least one lot", where=f"{path}:{line_no}")
                 if not inst.mis_leverage >= 1:
                     raise ConfigError("mis_leverage must be at least 1", where=f"{path}:{line_no}")
                 if inst.is_option and not (
@@ -147,5 +154,28 @@ class InstrumentMaster:
 
 
 @lru_cache(maxsize=1)
+def freeze_quantities() -> dict[str, int]:
+    """Underlying -> freeze quantity (units) of its derivatives, from ``resources/freeze_quantities.csv``."""
+    path = resource("freeze_quantities.csv")
+    out: dict[str, int] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for line_no, rec in enumerate(csv.DictReader(fh), start=2):
+            try:
+                out[rec["underlying"].strip().upper()] = int(rec["freeze_qty"])
+            except (KeyError, ValueError) as exc:
+                raise ConfigError(f"bad freeze quantity row: {exc}", where=f"{path}:{line_no}") from exc
+    return out
+
+
+def with_freeze(inst: Instrument) -> Instrument:
+    """A derivative with its underlying's freeze quantity when its row gives none."""
+    if inst.freeze_qty is not None or not inst.is_derivative:
+        return inst
+    freeze = freeze_quantities().get(inst.underlying or inst.symbol)
+    return replace(inst, freeze_qty=freeze) if freeze is not None else inst
+
+
+@lru_cache(maxsize=1)
 def default_master() -> InstrumentMaster:
-    return InstrumentMaster.from_csv(resource("instruments.csv"))
+    master = InstrumentMaster.from_csv(resource("instruments.csv"))
+    return InstrumentMaster({s: with_freeze(master.get(s)) for s in master.symbols()})

@@ -199,6 +199,12 @@ def test_the_replicas_objects_carry_every_field_of_kites_own_sample_responses(ri
     assert keys("trades.json") <= set(rig.book.trades()[0])
     assert keys("positions.json") <= set(rig.book.positions()["net"][0])
     assert set(json.loads((mocks / "margins.json").read_text())["data"]["equity"]) <= set(rig.book.margins()["equity"])
+    basket = json.loads((mocks / "basket_margins.json").read_text())["data"]
+    ours = rig.gateway.basket_order_margins([{"exchange": "NSE", "tradingsymbol": "INFY", "transaction_type": "BUY",
+                                              "variety": "regular", "product": "MIS", "order_type": "MARKET",
+                                              "quantity": 1, "price": 0, "trigger_price": 0}])
+    assert set(basket) <= set(ours) and set(basket["final"]) <= set(ours["final"])
+    assert set(basket["orders"][0]) <= set(ours["orders"][0])
 
 
 def open_long_with_stop(rig: KiteRig) -> None:

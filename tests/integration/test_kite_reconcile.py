@@ -111,6 +111,37 @@ def test_a_stale_feed_holds_entries_until_ticks_flow_again(rig: KiteRig) -> None
     assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE
 
 
+def test_arming_asks_kite_for_the_margin_of_every_armed_pair_entering_at_once(rig: KiteRig) -> None:
+    engine, _watch, _mono = armed_engine(rig)
+    engine.strategies["ema_cross"] = create("ema_cross", qty="50")
+    engine.slots[("INFY", "ema_cross")].strategy = engine.strategies["ema_cross"]  # INFY waits to enter 50
+    rig.book.set_price("NSE:RELIANCE", 2500.0)
+    engine.handle(Tick("RELIANCE", T0, 2500.0))
+    rig.book.cash = 30_000.0  # RELIANCE alone: 50 x 2500 / 5 = Rs 25,000; with INFY's 15,000: 40,000
+    refused = engine.arm("RELIANCE", "ema_cross")
+    assert not refused.ok
+    assert ("Kite asks Rs 40,000.00 margin for 50 RELIANCE with the 1 armed pair(s) entering too; "
+            "Rs 30,000.00 is available") in refused.failures
+    rig.book.cash = 40_000.0
+    assert engine.arm("RELIANCE", "ema_cross").ok
+
+
+def test_the_basket_counts_the_open_positions_an_entry_would_reduce(rig: KiteRig) -> None:
+    engine, _watch, _mono = armed_engine(rig)
+    engine.strategies["ema_cross"] = create("ema_cross", qty="50")
+    rig.book.set_price("NSE:RELIANCE", 2500.0)
+    engine.handle(Tick("RELIANCE", T0, 2500.0))
+    rig.book.cash = 45_000.0
+    rig.book.adjust_position("NSE:INFY", -50, 1500.0)  # 50 INFY short at Kite: Rs 15,000 used, 30,000 free
+    # INFY's buy of 50 would close the short: the basket needs RELIANCE's Rs 25,000 only (order by
+    # order, Rs 40,000 would have refused the arm)
+    assert engine.broker.arm_check("RELIANCE", 50, 2500.0, [("INFY", 50)]) is None  # type: ignore[attr-defined]
+    rig.book.adjust_position("NSE:INFY", 50, 1500.0)  # squared off: INFY's entry needs its margin again
+    rig.book.cash = 35_000.0
+    verdict = engine.broker.arm_check("RELIANCE", 50, 2500.0, [("INFY", 50)])  # type: ignore[attr-defined]
+    assert verdict is not None and "Rs 40,000.00" in verdict and "Rs 35,000.00 is available" in verdict
+
+
 def test_arming_asks_kite_for_one_entrys_margin_against_the_accounts(rig: KiteRig) -> None:
     engine, _watch, _mono = armed_engine(rig)  # 1 share of INFY: Rs 300 of MIS margin, Rs 10 lakh free
     engine.strategies["ema_cross"] = create("ema_cross", qty="50")

@@ -21,17 +21,11 @@ def state(token: int, price: float) -> TickState:
     return s
 
 
-def index_packet(token: int, price_paise: int, full: bool) -> bytes:
-    body = struct.pack(">7I", token, price_paise, price_paise + 50, price_paise - 50, price_paise - 20,
-                       price_paise - 100, 100)
-    return body + struct.pack(">I", EPOCH) if full else body
-
-
 def test_every_packet_kind_reads_as_the_official_client_reads_it() -> None:
     infy, tcs, cds = 408065, 2953217, (123 << 8) | 3  # segment in the low byte: NSE 1, CDS 3
     packets = [packet(state(infy, 1504.35), FULL, EPOCH), packet(state(tcs, 3999.95), QUOTE, EPOCH),
-               packet(state(infy, 1504.40), LTP, EPOCH), index_packet((1001 << 8) | 9, 2_450_015, True),
-               index_packet((1002 << 8) | 9, 5_000_000, False), b"\x00" * 12]  # an unknown length: skipped
+               packet(state(infy, 1504.40), LTP, EPOCH), packet(state((1001 << 8) | 9, 24500.15), FULL, EPOCH),
+               packet(state((1002 << 8) | 9, 50000.0), QUOTE, EPOCH), b"\x00" * 12]  # an unknown length: skipped
     blob = frame(packets)
     ours = parse_frame(blob)
     theirs = KiteTicker("k", "t")._parse_binary(blob)
@@ -40,6 +34,12 @@ def test_every_packet_kind_reads_as_the_official_client_reads_it() -> None:
     assert ours[1] == RawTick(tcs, 3999.95, 17, 0)  # quote: no time in the packet
     assert ours[2] == RawTick(infy, 1504.4, 0, 0)
     assert ours[3] == RawTick((1001 << 8) | 9, 24500.15, 0, EPOCH) and ours[4].epoch == 0
+    nifty = theirs[3]  # the replica's index packet, as the official client reads every field of it
+    assert (nifty["tradable"], nifty["mode"], nifty["ohlc"]) == (
+        False, "full", {"high": 24500.15, "low": 24499.15, "open": 24499.15, "close": 24495.15})
+    assert nifty["change"] == (24500.15 - 24495.15) * 100 / 24495.15
+    assert nifty["exchange_timestamp"] == dt.datetime.fromtimestamp(EPOCH)
+    assert theirs[4]["mode"] == "quote" and "exchange_timestamp" not in theirs[4]
     assert theirs[0]["volume_traded"] == 17
     cds_raw = struct.pack(">II", cds, 835012345)
     assert parse_frame(frame([cds_raw]))[0].price == KiteTicker("k", "t")._parse_binary(frame([cds_raw]))[0][
