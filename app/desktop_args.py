@@ -7,8 +7,10 @@ import argparse
 import os
 from collections.abc import Sequence
 
+from core.automation.run_cli import add_order_terms
+
 DESKTOP_FLAGS = ("--screenshot", "--tab", "--after", "--speed", "--theme", "--size", "--mode", "--api-key",
-                 "--kite-root", "--clock", "--arm", "--set", "--canary-qty")
+                 "--kite-root", "--clock", "--arm", "--set", "--canary-qty", "--product", "--algo-id")
 KITE_MODES = ("paper", "shadow", "canary", "live")
 MODES = ("replay", *KITE_MODES)
 
@@ -31,6 +33,7 @@ def desktop_parser() -> argparse.ArgumentParser:
     kite.add_argument("--canary-qty", type=int, default=1)
     kite.add_argument("--kite-root", help="the loopback replica's REST root (demos)")
     kite.add_argument("--clock", choices=("wall", "feed"), default="wall", help="feed: a replayed day (replica)")
+    add_order_terms(kite)
     return p
 
 
@@ -39,7 +42,10 @@ def session_argv(args: argparse.Namespace) -> list[str]:
     argv = ["--mode", args.mode, "--speed", str(args.speed)]
     if args.mode == "replay":
         return argv
-    argv += ["--api-key", args.api_key or "", "--canary-qty", str(args.canary_qty), "--clock", args.clock]
+    argv += ["--api-key", args.api_key or "", "--canary-qty", str(args.canary_qty), "--clock", args.clock,
+             "--product", args.product]
+    if args.algo_id:
+        argv += ["--algo-id", args.algo_id]
     if args.kite_root:
         argv += ["--kite-root", args.kite_root]
     for pair in args.arm:

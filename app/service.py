@@ -26,8 +26,9 @@ callable), so no live state is ever touched from the UI thread (DESIGN.md §2):
   keep a stuck or swamped UI from stopping the automation: at most ``UI_TURN_MAX_S`` after the
   last renewal, and at most ``UI_UPDATE_MAX_S`` from an update's first hold. The window stays
   smooth and the engine loses only the time the UI really works.
-- **A new broker login**: :meth:`renew_session` hands a new access token to the host's
-  ``renew`` (Kite: the REST client, the ticker's socket, the broker watch) on the engine's
+- **The host's own calls**: :meth:`renew_session` hands a new access token to the host's
+  ``renew`` (Kite: the REST client, the ticker's socket, the broker watch) and :meth:`watch` the
+  market watch's symbols to its ``watch`` (Kite: the ticker subscribes them), on the engine's
   thread, between events.
 - **Shutdown**: :meth:`stop` asks the thread to finish; the engine closes its session (journal
   flushed by the host's ``close``), and ``finished_cleanly`` says whether it got there.
@@ -68,6 +69,7 @@ class Hosted:
     close: Callable[[], None] = lambda: None
     feed: Any = None  # a paced replay feed (its ``speed`` can change mid-run), or None
     renew: Callable[[str], None] | None = None  # a broker session's new access token (Kite), or None
+    watch: Callable[[list[str]], None] | None = None  # stream these symbols too (Kite's ticker), or None
 
 
 class AutomationService(QThread):
@@ -84,7 +86,7 @@ class AutomationService(QThread):
         self._pending: queue.SimpleQueue[Command] = queue.SimpleQueue()  # before the engine exists
         self._engine: Engine | None = None
         self._speed: queue.SimpleQueue[float | None] = queue.SimpleQueue()
-        self._tokens: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._host_calls: queue.SimpleQueue[Callable[[Hosted], None]] = queue.SimpleQueue()
         self._paused = threading.Event()
         self._ui_idle = threading.Event()
         self._ui_idle.set()
@@ -107,7 +109,12 @@ class AutomationService(QThread):
     def renew_session(self, access_token: str) -> None:
         """The broker session's new access token (the trader logged in again); handed to the
         host on the engine's thread between events."""
-        self._tokens.put(access_token)
+        self._host_calls.put(lambda hosted: hosted.renew(access_token) if hosted.renew else None)
+
+    def watch(self, symbols: list[str]) -> None:
+        """The market watch's symbols: a live feed streams them too (on the engine's thread)."""
+        wanted = list(symbols)
+        self._host_calls.put(lambda hosted: hosted.watch(wanted) if hosted.watch else None)
 
     def set_paused(self, paused: bool) -> None:
         """Hold a replay between events; commands (the kill switch included) still apply."""
@@ -176,7 +183,7 @@ class AutomationService(QThread):
                 hosted.close()
 
     def _idle(self, engine: Engine, hosted: Hosted) -> None:
-        self._renew(hosted)
+        self._call_host(hosted)
         engine.drain_commands()
         engine.publish()
         self.msleep(int(self._idle_s * 1000))
@@ -192,15 +199,13 @@ class AutomationService(QThread):
             speed = self._speed.get_nowait()
             if hosted.feed is not None:
                 hosted.feed.speed = speed
-        self._renew(hosted)
+        self._call_host(hosted)
         while self._paused.is_set():
             if self.isInterruptionRequested():
                 return False
             self._idle(engine, hosted)
         return True
 
-    def _renew(self, hosted: Hosted) -> None:
-        while not self._tokens.empty():
-            token = self._tokens.get_nowait()
-            if hosted.renew is not None:
-                hosted.renew(token)
+    def _call_host(self, hosted: Hosted) -> None:
+        while not self._host_calls.empty():
+            self._host_calls.get_nowait()(hosted)

@@ -4,14 +4,14 @@ service with its window, and the switch from one mode to another inside the runn
 A session is described by the desktop's own arguments (``atw --mode ... --arm ...``), so the
 command line and the Session menu's mode switch take one path:
 
-- :func:`open_session` builds a service and its window (for Kite: the settings are checked, live
-  is confirmed by typing LIVE, the trader logs in; the engine itself is built on the service's
-  thread).
+- :func:`prepare_session` makes a session ready (for Kite: the settings are checked, live is
+  confirmed by typing LIVE, the trader logs in) and returns what builds its service and window
+  (the engine itself is built on the service's thread when it starts).
 - :class:`Workstation` keeps the session on screen and switches it: the new session is made ready
-  first (checked, confirmed, logged in) while the old one runs on; then the old window closes
-  the way a close always does (open positions: flatten, leave them with their stops, or cancel
-  the switch), and only then does the new one start. A failed or declined switch leaves the
-  old session running.
+  first while the old one runs on; then the old window closes the way a close always does (open
+  positions: flatten, leave them with their stops, or cancel the switch; its layout and watch
+  list saved), and only then is the new window built (from what the old one saved) and started.
+  A failed or declined switch leaves the old session running.
 """
 
 from __future__ import annotations
@@ -54,18 +54,21 @@ def speed_of(text: str) -> float | None:
     return value
 
 
-def open_session(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose, *,
-                 confirm: Confirm = confirm_live, parent: QWidget | None = None
-                 ) -> tuple[AutomationService, MainWindow] | None:
-    """A service and its window for ``args`` (not started); None when live was not confirmed.
+Opened = tuple[AutomationService, MainWindow]
+Build = Callable[[], Opened]
+
+
+def prepare_session(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose, *,
+                    confirm: Confirm = confirm_live, parent: QWidget | None = None) -> Build | None:
+    """Make the session ``args`` describes ready to open: checked, live confirmed, logged in.
+    What builds its service and window (not started), or None when live was not confirmed.
     Raises :class:`AtwError` when the session cannot start (bad settings, a failed login)."""
     if args.mode == "replay":
-        return open_demo(args, settings, on_close)
-    return open_kite(args, settings, on_close, confirm=confirm, parent=parent)
+        return lambda: open_demo(args, settings, on_close)
+    return prepare_kite(args, settings, on_close, confirm=confirm, parent=parent)
 
 
-def open_demo(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose
-              ) -> tuple[AutomationService, MainWindow]:
+def open_demo(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose) -> Opened:
     """The embedded demo: a replay-paper session on the bundled demo data."""
     from core.automation.demo import demo_files, demo_strategy_names
     from core.automation.replay import next_run_dir
@@ -83,10 +86,10 @@ def open_demo(args: argparse.Namespace, settings: QSettings | None, on_close: On
     return service, window
 
 
-def open_kite(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose, *,
-              confirm: Confirm = confirm_live, parent: QWidget | None = None
-              ) -> tuple[AutomationService, MainWindow] | None:
-    """A window on a Kite session (checked, live confirmed, logged in); None when live was declined."""
+def prepare_kite(args: argparse.Namespace, settings: QSettings | None, on_close: OnClose, *,
+                 confirm: Confirm = confirm_live, parent: QWidget | None = None) -> Build | None:
+    """A Kite session made ready (checked, live confirmed, logged in); what builds its window, or
+    None when live was declined."""
     from kiteconnect import KiteConnect
 
     from app.widgets.login_dialog import ask_in_dialog
@@ -102,24 +105,30 @@ def open_kite(args: argparse.Namespace, settings: QSettings | None, on_close: On
         raise AtwError("name the pairs to arm: --arm SYMBOL:STRATEGY", where="--arm")
     kite_settings = KiteSettings(args.mode, args.api_key or "", arms,
                                  parse_sets(args.set, sorted({n for _, n in arms})), kite_root=args.kite_root,
-                                 clock=args.clock, canary_qty=args.canary_qty, home=atw_home())
+                                 clock=args.clock, canary_qty=args.canary_qty, home=atw_home(),
+                                 product=args.product, algo_id=args.algo_id)
     kite_settings.check()
     if args.mode == "live" and not confirm(parent):
         return None
     token = session_token(KiteConnect(kite_settings.api_key, root=args.kite_root), kite_settings.api_key,
                           ask=ask_in_dialog(parent), kite_root=args.kite_root)
-    service = AutomationService(kite_builder(kite_settings, token))
-    shown: list[MainWindow] = []
 
-    def relogin() -> str:  # Kite refused the token mid-session: a new login, from the window
-        return session_token(KiteConnect(kite_settings.api_key, root=args.kite_root), kite_settings.api_key,
-                             ask=ask_in_dialog(shown[0] if shown else None), kite_root=args.kite_root, again=True)
+    def build() -> Opened:
+        service = AutomationService(kite_builder(kite_settings, token))
+        shown: list[MainWindow] = []
 
-    window = MainWindow(service, list(arms), args.mode, symbols=sorted({s for s, _ in arms}),
-                        journal_dir=kite_settings.home / "journal", settings=settings, replay=False,
-                        on_close=on_close, relogin=relogin)
-    shown.append(window)
-    return service, window
+        def relogin() -> str:  # Kite refused the token mid-session: a new login, from the window
+            return session_token(KiteConnect(kite_settings.api_key, root=args.kite_root), kite_settings.api_key,
+                                 ask=ask_in_dialog(shown[0] if shown else None), kite_root=args.kite_root,
+                                 again=True)
+
+        window = MainWindow(service, list(arms), args.mode, symbols=sorted({s for s, _ in arms}),
+                            journal_dir=kite_settings.home / "journal", settings=settings, replay=False,
+                            on_close=on_close, relogin=relogin)
+        shown.append(window)
+        return service, window
+
+    return build
 
 
 def kite_builder(settings: Any, token: str) -> Callable[[Callable[..., None]], Hosted]:
@@ -131,7 +140,7 @@ def kite_builder(settings: Any, token: str) -> Callable[[Callable[..., None]], H
     def build(publish: Callable[..., None]) -> Hosted:
         host = build_kite_host(settings, token, on_snapshot=publish, tape=MarketTape(), snapshot_hz=SNAPSHOT_HZ)
         return Hosted(host.session.engine, live_events(host.session, watch=host.watch), host.close,
-                      renew=host.renew)
+                      renew=host.renew, watch=host.watch_symbols)
 
     return build
 
@@ -162,10 +171,10 @@ class Workstation:
 
     def open(self, args: argparse.Namespace) -> bool:
         """Open the first session (not shown yet: :meth:`start`); False when live was declined."""
-        started = open_session(args, self.settings, self.on_close, confirm=self.confirm)
-        if started is None:
+        build = prepare_session(args, self.settings, self.on_close, confirm=self.confirm)
+        if build is None:
             return False
-        self._adopt(args, *started)
+        self._adopt(args, *build())
         return True
 
     def start(self) -> None:
@@ -179,12 +188,11 @@ class Workstation:
         old_window, old_service = self.window, self.service
         assert old_window is not None and old_service is not None
         try:
-            started = open_session(args, self.settings, self.on_close, confirm=self.confirm, parent=old_window)
+            build = prepare_session(args, self.settings, self.on_close, confirm=self.confirm, parent=old_window)
         except AtwError as exc:
             return str(exc)
-        if started is None:
+        if build is None:
             return "live mode was not confirmed"
-        service, window = started
         app = QApplication.instance()
         quits = isinstance(app, QApplication) and app.quitOnLastWindowClosed()
         if isinstance(app, QApplication):
@@ -192,11 +200,10 @@ class Workstation:
         try:
             old_window.close()  # asks what to do with open positions, as any close does
             if old_window.isVisible():
-                window.deleteLater()  # never started: nothing to stop
                 return "the switch was cancelled: the session runs on"
             old_service.wait(10_000)
             old_window.deleteLater()
-            self._adopt(args, service, window)
+            self._adopt(args, *build())
             self.switches += 1
             self.start()
         finally:

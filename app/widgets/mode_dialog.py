@@ -58,11 +58,15 @@ class ModeDialog(QDialog):
         self.clock = QComboBox()
         self.clock.addItems(["wall", "feed"])
         self.clock.setCurrentText(current.clock)
+        self.product = QComboBox()
+        self.product.addItems(["MIS", "NRML", "CNC"])
+        self.product.setCurrentText(current.product)
         self.current = current
         form.addRow("Mode", self.mode)
         form.addRow("", self.help)
-        self.kite_fields = [self.api_key, self.pairs, self.sets, self.canary_qty, self.kite_root, self.clock]
-        for label, field in zip(("Kite API key", "Pairs to arm", "Strategy settings", "Canary quantity",
+        self.kite_fields = [self.api_key, self.pairs, self.sets, self.canary_qty, self.product, self.kite_root,
+                            self.clock]
+        for label, field in zip(("Kite API key", "Pairs to arm", "Strategy settings", "Canary quantity", "Product",
                                  "Kite root", "Clock"), self.kite_fields, strict=True):
             form.addRow(label, field)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -88,4 +92,5 @@ class ModeDialog(QDialog):
         asked.canary_qty = self.canary_qty.value()
         asked.kite_root = self.kite_root.text().strip() or None
         asked.clock = self.clock.currentText()
+        asked.product = self.product.currentText()
         return desktop_parser().parse_args(session_argv(asked))

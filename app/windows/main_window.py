@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
         self._build_menus_and_shortcuts()
         self.broker_login = (BrokerLogin(self, service, relogin, self.session_bar, self.session_menu)
                              if relogin is not None else None)
+        self.desk.watch.watch_changed.connect(service.watch)  # a live feed streams what is watched
+        service.watch(self.desk.watch.watched())
         service.market.connect(self.apply_market)
         service.snapshot.connect(self.apply_snapshot)
         service.alert.connect(self._alert)

@@ -14,6 +14,10 @@ something is due:
   when a second look, right after another poll, still shows it (a fill racing the comparison is
   not a difference). Orphan orders tagged as ours are cancelled. While the books disagree the
   engine is held and every check is journaled; when they agree again it is released.
+- **The account**, with each reconciliation: Kite's free equity margin and the holdings
+  (delivery) are read and journaled (an ``account`` note); when Kite's free margin is below what
+  the automation's RMS believes it has (margin used outside atw: another terminal, a manual
+  trade), the trader is alerted once, and again only after it has recovered.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class BrokerWatch:
         self._next = 0.0  # reconcile on the first turn
         self.last: Reconciliation | None = None
         self.checks = 0
+        self.margin_short = False  # Kite's free margin was below the RMS's at the last look
 
     def turn(self) -> None:
         """One look: the session, and the books when a reconciliation is due."""
@@ -90,7 +95,28 @@ class BrokerWatch:
             self.engine.hold_entries(f"{UNRECONCILED}: {result.summary()}")
         elif self.engine.entry_hold.startswith(UNRECONCILED):
             self.engine.release_entries("the broker's books agree with ours again")
+        self._account()
         return result
+
+    def _account(self) -> None:
+        """Kite's free margin and holdings, journaled; an alert when Kite has less margin free than
+        the RMS counts on."""
+        gateway = self.broker.gateway
+        try:
+            free = float(gateway.margins()["equity"]["net"])
+            holdings = gateway.holdings()
+        except (BrokerError, KeyError, TypeError, ValueError) as exc:
+            self.engine.alert("warning", f"the account could not be read: {exc}")
+            return
+        ours = float(self.engine.risk.rms.snapshot().available)
+        value = sum(float(h.get("last_price") or 0) * int(h.get("quantity") or 0) for h in holdings)
+        self.engine.note("account", kite_free_margin=f"{free:.2f}", rms_available=f"{ours:.2f}",
+                         holdings=len(holdings), holdings_value=f"{value:.2f}")
+        short = free < ours - 1.0  # a rupee of rounding is not a difference
+        if short and not self.margin_short:
+            self.engine.alert("warning", f"Kite's free margin Rs {free:,.2f} is below the automation's "
+                                         f"Rs {ours:,.2f}: margin is used outside atw (arming asks Kite itself)")
+        self.margin_short = short
 
     def _compare(self) -> Reconciliation:
         for event in self.broker.poll():

@@ -29,6 +29,7 @@ from core.market.bars import Bar
 from core.market.events import Tick
 
 REAL_ORDER_MODES = ("canary", "live")
+PRODUCTS = ("MIS", "NRML", "CNC")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class KiteSettings:
     clock: str = "wall"  # or "feed": a replayed day's clock (replica only)
     canary_qty: int = 1
     home: Path = Path(".")
+    product: str = "MIS"  # MIS intraday (the cutoff squares off), NRML F&O carry, CNC delivery
+    algo_id: str | None = None  # the exchange-issued algo id sent with every order (SEBI's framework)
 
     def check(self) -> None:
         if self.clock == "feed" and not self.kite_root:
@@ -51,6 +54,8 @@ class KiteSettings:
                               "account trades on the wall clock)", where="--clock")
         if not self.api_key:
             raise ConfigError("no Kite API key: --api-key or $ATW_KITE_API_KEY", where="--api-key")
+        if self.product not in PRODUCTS:
+            raise ConfigError(f"product must be one of {', '.join(PRODUCTS)}, not {self.product!r}", where="--product")
 
 
 @dataclass
@@ -59,6 +64,21 @@ class KiteHost:
     watch: BrokerWatch | None
     cutoff: CutoffScheduler | None
     kite: Any = None  # the KiteConnect client every REST call goes through
+    instrument_rows: Callable[[list[str]], Mapping[str, Any]] | None = None  # symbol -> Kite's dump row
+
+    def watch_symbols(self, symbols: list[str]) -> None:
+        """On the engine's thread: the market watch's symbols are streamed too (those Kite lists;
+        the others are said once in an alert)."""
+        feed = self.session.feed
+        if self.instrument_rows is None or not hasattr(feed, "subscribe"):
+            return
+        rows = self.instrument_rows(symbols)
+        missing = sorted(set(symbols) - set(rows))
+        if missing:
+            self.session.engine.alert("warning", f"not streamed (not in Kite's instruments): {', '.join(missing)}")
+        from core.market.feeds.kite import Subscription
+
+        feed.subscribe([Subscription(int(r["instrument_token"]), s, float(r["tick_size"])) for s, r in rows.items()])
 
     def renew(self, access_token: str) -> None:
         """On the engine's thread: the trader logged in again. The REST client and the ticker take
@@ -116,7 +136,8 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     rows = rows_for(gateway, [s for s, _ in settings.arms], home / "cache", now)
     master = with_kite_terms(default_master(), rows)
     real_orders = settings.mode in REAL_ORDER_MODES
-    broker: Any = KiteBroker(gateway, master) if real_orders else PaperBroker(master)
+    broker: Any = KiteBroker(gateway, master, product=settings.product, algo_id=settings.algo_id) if real_orders \
+        else PaperBroker(master)
     subs = [Subscription(int(r["instrument_token"]), s, float(r["tick_size"])) for s, r in rows.items()]
     ws_root = settings.ws_root or (replica_ws_root(settings.kite_root) if settings.kite_root else None)
     feed = KiteFeed(settings.api_key, access_token, subs, root=ws_root,
@@ -142,7 +163,10 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     cutoff = CutoffScheduler(clock, session.engine.post) if isinstance(clock, LiveClock) else None
     if cutoff is not None:
         cutoff.start()
-    return KiteHost(session, watch, cutoff, kite)
+    def instrument_rows(symbols: list[str]) -> Mapping[str, Any]:
+        return rows_for(gateway, symbols, home / "cache", clock.now(), strict=False)
+
+    return KiteHost(session, watch, cutoff, kite, instrument_rows)
 
 
 def warmup_bars(gateway: Any, rows: Mapping[str, Any], home: Path, until: dt.datetime, sessions: int = 2) -> list[Bar]:

@@ -34,6 +34,14 @@ MODES = ("paper", "shadow", "canary", "live")
 REPLICA_KEY = "atwreplica"
 
 
+def add_order_terms(parser: Any) -> None:
+    """``--product`` and ``--algo-id``: the terms every real order carries (``atw run`` and the desktop)."""
+    parser.add_argument("--product", choices=("MIS", "NRML", "CNC"), default="MIS",
+                        help="Kite product: MIS intraday (default), NRML F&O carry, CNC delivery")
+    parser.add_argument("--algo-id", default=os.environ.get("ATW_KITE_ALGO_ID"),
+                        help="the exchange-issued algo id sent with every order (default: $ATW_KITE_ALGO_ID)")
+
+
 def add_run_parsers(sub: Any) -> None:
     run = sub.add_parser("run", help="run the automation headless on Kite (paper, shadow, canary or live)")
     run.add_argument("--mode", choices=MODES, required=True)
@@ -49,6 +57,7 @@ def add_run_parsers(sub: Any) -> None:
     run.add_argument("--redirect-port", type=int, default=0,
                      help="port of the login redirect catcher (the app's registered redirect URL)")
     run.add_argument("--canary-qty", type=int, default=1, help="canary mode: the most any pair may trade")
+    add_order_terms(run)
     run.add_argument("--until", help="stop at this IST time (HH:MM); default: until interrupted")
     run.add_argument("--confirm-live", action="store_true", help="live mode sends real orders: say so")
     run.set_defaults(func=cmd_run)
@@ -102,7 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     arms = parse_arms(args.arm, REGISTRY)
     settings = KiteSettings(args.mode, args.api_key or "", arms, parse_sets(args.set, sorted({n for _, n in arms})),
                             kite_root=args.kite_root, ws_root=args.kite_ws_root, clock=args.clock,
-                            canary_qty=args.canary_qty, home=atw_home())
+                            canary_qty=args.canary_qty, home=atw_home(), product=args.product,
+                            algo_id=args.algo_id)
     settings.check()
     token = _session_token(KiteConnect(settings.api_key, root=args.kite_root), args)
     host = build_kite_host(settings, token)

@@ -127,6 +127,9 @@ class KiteGateway:
     def positions(self) -> dict[str, list[dict[str, Any]]]:
         return dict(self._call("other", "positions", self.kite.positions))
 
+    def holdings(self) -> list[dict[str, Any]]:
+        return list(self._call("other", "holdings", self.kite.holdings))
+
     def margins(self) -> dict[str, Any]:
         return dict(self._call("other", "margins", self.kite.margins))
 

@@ -41,9 +41,10 @@ def cached_dump(gateway: Any, exchange: str, cache_dir: Path, now: dt.datetime) 
 
 
 def rows_for(gateway: Any, symbols: Iterable[str], cache_dir: Path, now: dt.datetime,
-             exchanges: tuple[str, ...] = ("NSE", "NFO")) -> dict[str, Mapping[str, str]]:
+             exchanges: tuple[str, ...] = ("NSE", "NFO"), *, strict: bool = True) -> dict[str, Mapping[str, str]]:
     """Each symbol's dump row, looked up on NSE first, then on NFO (futures and options); a later
-    exchange's dump is fetched only for what the earlier ones lack. ``DataError`` names the rest."""
+    exchange's dump is fetched only for what the earlier ones lack. ``DataError`` names the rest
+    (``strict``), or they are left out."""
     wanted = sorted(set(symbols))
     found: dict[str, Mapping[str, str]] = {}
     for exchange in exchanges:
@@ -54,10 +55,10 @@ def rows_for(gateway: Any, symbols: Iterable[str], cache_dir: Path, now: dt.date
                      if r.get("exchange", exchange) == exchange}
         found.update({s: by_symbol[s] for s in left if s in by_symbol})
     missing = [s for s in wanted if s not in found]
-    if missing:
+    if missing and strict:
         raise DataError(f"not in Kite's {' or '.join(exchanges)} instruments: {', '.join(missing)}",
                         where="instruments")
-    return {s: found[s] for s in wanted}
+    return {s: found[s] for s in wanted if s in found}
 
 
 def with_kite_terms(master: InstrumentMaster, rows: Mapping[str, Mapping[str, str]]) -> InstrumentMaster:

@@ -108,6 +108,7 @@ class ReplicaBook:
         self._orders: dict[str, _Order] = {}
         self._trades: list[dict[str, Any]] = []
         self._positions: dict[tuple[str, str], _Position] = {}
+        self._holdings: dict[str, tuple[int, float]] = {}  # key -> quantity, average price (delivery)
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self.listeners: list[Listener] = []  # order updates (the ticker's postbacks)
@@ -310,6 +311,31 @@ class ReplicaBook:
                                 "option_premium": 0, "payout": 0, "span": round(used, 2), "holding_sales": 0,
                                 "turnover": 0, "liquid_collateral": 0, "stock_collateral": 0, "delivery": 0}}
         return {"equity": segment, "commodity": {**segment, "enabled": False}}
+
+    def set_holding(self, key: str, qty: int, average_price: float) -> None:
+        """The account holds ``qty`` of ``key`` in delivery (bought on an earlier day)."""
+        with self._lock:
+            self._instrument(key)
+            self._holdings[key] = (qty, average_price)
+
+    def holdings(self) -> list[dict[str, Any]]:
+        """Kite's holdings rows (``holdings.json``'s fields)."""
+        with self._lock:
+            rows = []
+            for key, (qty, avg) in self._holdings.items():
+                inst = self._instrument(key)
+                last = self._ltp.get(key, avg)
+                rows.append({
+                    "tradingsymbol": inst.tradingsymbol, "exchange": inst.exchange, "instrument_token": inst.token,
+                    "isin": f"INE{inst.token:09d}", "product": "CNC", "price": 0, "quantity": qty,
+                    "used_quantity": 0, "t1_quantity": 0, "realised_quantity": qty, "authorised_quantity": 0,
+                    "authorised_date": None, "authorisation": {}, "opening_quantity": qty, "short_quantity": 0,
+                    "collateral_quantity": 0, "collateral_type": "", "discrepancy": False, "average_price": avg,
+                    "last_price": last, "close_price": avg, "pnl": round((last - avg) * qty, 2),
+                    "day_change": 0.0, "day_change_percentage": 0.0,
+                    "mtf": {"quantity": 0, "used_quantity": 0, "average_price": 0, "value": 0, "initial_margin": 0},
+                })
+            return rows
 
     def instrument(self, key: str) -> ReplicaInstrument:
         with self._lock:

@@ -10,7 +10,7 @@ with the HTTP status the client copies into the exception's ``code``. Requests c
 Routes served: the session (``POST``/``DELETE /session/token``; and, for demos, a login page
 that redirects at once), ``/user/profile``, ``/user/margins[/{segment}]``, the order book
 (``GET /orders``, ``GET /orders/{id}``, ``GET /orders/{id}/trades``, ``GET /trades``, ``POST
-/orders/{variety}``, ``PUT`` and ``DELETE /orders/{variety}/{id}``), ``/portfolio/positions``,
+/orders/{variety}``, ``PUT`` and ``DELETE /orders/{variety}/{id}``), ``/portfolio/positions``, ``/portfolio/holdings``,
 ``/quote/ltp``, ``/instruments[/{exchange}]``, ``/instruments/historical/{token}/{interval}``
 ``POST /margins/orders`` and ``POST /margins/basket``. Orders match in :class:`~core.kite_replica.book.ReplicaBook`.
 
@@ -235,6 +235,9 @@ class KiteReplica:
     def _positions(self, _m: re.Match[str], _r: Request) -> tuple[int, Any]:
         return _success(self.book.positions())
 
+    def _holdings(self, _m: re.Match[str], _r: Request) -> tuple[int, Any]:
+        return _success(self.book.holdings())
+
     def _ltp(self, _m: re.Match[str], r: Request) -> tuple[int, Any]:
         out = {}
         for key in r.multi.get("i", []):
@@ -342,6 +345,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, Handler, bool]] = [
     ("PUT", re.compile(rf"/orders/{_V}/{_O}"), "orders", KiteReplica._modify, True),
     ("DELETE", re.compile(rf"/orders/{_V}/{_O}"), "orders", KiteReplica._cancel, True),
     ("GET", re.compile(r"/portfolio/positions"), "other", KiteReplica._positions, True),
+    ("GET", re.compile(r"/portfolio/holdings"), "other", KiteReplica._holdings, True),
     ("GET", re.compile(r"/quote/ltp"), "quote", KiteReplica._ltp, True),
     ("GET", re.compile(r"/instruments(?:/(?P<exchange>[A-Z]+))?"), "other", KiteReplica._instruments, False),
     ("GET", re.compile(r"/instruments/historical/(?P<token>\d+)/(?P<interval>\w+)"), "historical",

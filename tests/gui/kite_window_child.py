@@ -10,11 +10,12 @@ replica plays the demo market in this process, so the scenario can end its sessi
 replica and the ticker's sockets dropped: the ticker's reconnects are refused (403), the engine
 holds entries with "log in again", the window shows its Log in button and logs in by itself (the
 replica's login page redirects at once), the new token reaches the session on the engine's
-thread, and trading goes on.
+thread, and trading goes on; an instrument then added to the market watch is streamed too.
 
 ``switch``: the workstation opens on the embedded demo (replay) and switches, as the Session
 menu does, to canary on the replica: the demo session ends cleanly and the new window trades
-Kite's data through the real client.
+Kite's data through the real client; every instrument of its market watch is streamed, armed or
+not.
 
 Prints one JSON object with what was seen.
 """
@@ -33,7 +34,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.desktop_args import desktop_parser  # noqa: E402
-from app.sessions import Workstation, open_kite  # noqa: E402
+from app.sessions import Workstation, prepare_kite  # noqa: E402
 from core.automation.broker_watch import SESSION_ENDED  # noqa: E402
 from core.automation.demo import DEMO_PLAY_FROM, demo_files  # noqa: E402
 from core.automation.snapshot import Snapshot  # noqa: E402
@@ -82,8 +83,12 @@ def switch(app: QApplication, canary, settings: QSettings) -> dict[str, object]:
     assert window is not None and service is not None
     snaps: list[Snapshot] = []
     service.snapshot.connect(snaps.append)
+    quoted: set[str] = set()
+    service.market.connect(lambda update: quoted.update(q.symbol for q in update.quotes))
     try:
         out["kite_ticking"] = wait_for(app, lambda: bool(snaps) and snaps[-1].last_tick_at is not None, 60)
+        out["watched"] = window.desk.watch.watched()  # the demo's watch list, saved when its window closed
+        out["all_watched_streamed"] = wait_for(app, lambda: set(out["watched"]) <= quoted, 30)  # type: ignore[arg-type]
         out["mode"] = snaps[-1].mode if snaps else ""
         out["broker"] = snaps[-1].broker if snaps else ""
         out["title"] = window.windowTitle()
@@ -96,9 +101,9 @@ def switch(app: QApplication, canary, settings: QSettings) -> dict[str, object]:
 
 
 def relogin(app: QApplication, args, settings: QSettings, replica, ticker) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    started = open_kite(args, settings, lambda _held: "leave")
-    assert started is not None
-    service, window = started
+    build = prepare_kite(args, settings, lambda _held: "leave")
+    assert build is not None
+    service, window = build()
     snaps: list[Snapshot] = []
     service.snapshot.connect(snaps.append)
     window.show()
@@ -125,6 +130,11 @@ def relogin(app: QApplication, args, settings: QSettings, replica, ticker) -> di
         out["ticks_after"] = wait_for(app, lambda: snaps[-1].last_tick_at is not None and last_tick is not None
                                       and snaps[-1].last_tick_at > last_tick, 30)
         out["button_hidden"] = wait_for(app, lambda: not login.button_action.isVisible(), 10)
+        quoted: set[str] = set()
+        service.market.connect(lambda update: quoted.update(q.symbol for q in update.quotes))
+        out["quoted_before_watch"] = wait_for(app, lambda: "DEMO_TREND" in quoted, 30) and sorted(quoted)
+        out["watch_added"] = window.desk.watch.add_symbol("DEMO_VOL")  # not armed: streamed because watched
+        out["watched_streams"] = wait_for(app, lambda: "DEMO_VOL" in quoted, 30)
         out["alerts"] = [a.text for a in snaps[-1].alerts]
         out["ticks_before"] = ticks_before
     finally:

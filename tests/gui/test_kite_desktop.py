@@ -93,6 +93,8 @@ def test_a_session_ended_mid_run_asks_for_login_in_the_window_and_trading_goes_o
     assert seen["released"] and seen["ticks_after"]  # the hold lifted; the ticker's new socket streams
     assert seen["button_hidden"]
     assert "logged in to Kite again: the session goes on" in seen["alerts"]
+    assert seen["quoted_before_watch"] == ["DEMO_TREND"]  # the armed instrument only, at first
+    assert seen["watch_added"] and seen["watched_streams"], "a symbol added to the watch was not streamed"
 
 
 def test_the_demo_switches_to_a_canary_session_on_kite_inside_the_running_workstation(tmp_path: Path) -> None:
@@ -102,3 +104,4 @@ def test_the_demo_switches_to_a_canary_session_on_kite_inside_the_running_workst
     assert seen["kite_ticking"], "the switched window never got a tick from the replica"
     assert (seen["mode"], seen["broker"], seen["badge"]) == ("canary", "kite", "CANARY")
     assert "CANARY" in seen["title"] and seen["switches"] == 1
+    assert set(seen["watched"]) == {"DEMO_TREND", "DEMO_VOL", "DEMO_CHOP"} and seen["all_watched_streamed"]

@@ -25,8 +25,10 @@ def test_the_mode_dialog_gives_back_the_session_as_the_command_line_would(qtbot)
     dialog.pairs.setText("INFY:ema_cross, RELIANCE:range_breakout")
     dialog.sets.setText("qty=50 stop=1.5atr")
     dialog.canary_qty.setValue(3)
+    dialog.product.setCurrentText("NRML")
     chosen = dialog.chosen()
-    assert (chosen.mode, chosen.api_key, chosen.canary_qty, chosen.speed) == ("canary", "k1", 3, "300")
+    assert (chosen.mode, chosen.api_key, chosen.canary_qty, chosen.speed, chosen.product) == (
+        "canary", "k1", 3, "300", "NRML")
     assert chosen.arm == ["INFY:ema_cross", "RELIANCE:range_breakout"] and chosen.set == ["qty=50", "stop=1.5atr"]
     assert "REAL orders" in dialog.help.text()
     dialog.mode.setCurrentText("replay")

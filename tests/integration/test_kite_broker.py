@@ -199,6 +199,8 @@ def test_the_replicas_objects_carry_every_field_of_kites_own_sample_responses(ri
     assert keys("trades.json") <= set(rig.book.trades()[0])
     assert keys("positions.json") <= set(rig.book.positions()["net"][0])
     assert set(json.loads((mocks / "margins.json").read_text())["data"]["equity"]) <= set(rig.book.margins()["equity"])
+    rig.book.set_holding("NSE:INFY", 5, 1400.0)
+    assert keys("holdings.json") <= set(rig.gateway.holdings()[0])
     basket = json.loads((mocks / "basket_margins.json").read_text())["data"]
     ours = rig.gateway.basket_order_margins([{"exchange": "NSE", "tradingsymbol": "INFY", "transaction_type": "BUY",
                                               "variety": "regular", "product": "MIS", "order_type": "MARKET",
@@ -233,3 +235,14 @@ def test_a_market_exit_is_not_sent_when_the_stop_already_closed_the_position_at_
     assert isinstance(events[-1], OrderUpdate) and events[-1].status is OrderStatus.REJECTED
     assert "already closed" in events[-1].message
     assert [o["order_type"] for o in rig.book.orders()].count("MARKET") == 1  # only the entry: nothing sold twice
+
+
+def test_orders_carry_the_configured_product_and_the_exchanges_algo_id(rig: KiteRig) -> None:
+    from core.execution.kite_broker import KiteBroker
+
+    broker = KiteBroker(rig.gateway, rig.broker.master, product="NRML", algo_id="ALGO42", poll_s=0.0)
+    rig.book.set_price("NSE:INFY", 1500.0)
+    broker.place(request(), NOW)
+    [placed] = rig.book.orders()
+    assert (placed["product"], placed["algo_id"], placed["tag"]) == ("NRML", "ALGO42", kite_tag(request().client_order_id))
+    assert rig.book.positions()["net"][0]["product"] == "NRML"

@@ -167,3 +167,25 @@ def test_a_refused_ticker_token_holds_a_paper_session_until_the_ticker_works_aga
     feed.token_refused = False  # the trader logged in again; the new socket connected
     assert not watch_session(engine, paper, feed)
     assert engine.entry_hold == "" and engine.risk.state is TradingState.ACTIVE
+
+
+def test_each_reconciliation_reads_the_accounts_margin_and_holdings_and_says_when_margin_is_used_elsewhere(
+        rig: KiteRig) -> None:
+    engine, watch, mono = armed_engine(rig)
+    rig.book.set_holding("NSE:RELIANCE", 10, 2400.0)
+    rig.book.set_price("NSE:RELIANCE", 2500.0)
+    watch.turn()
+    [account] = [p for t, p, _ in engine.records if t == "note" and p["event"] == "account"]  # type: ignore[attr-defined]
+    assert (account["kite_free_margin"], account["holdings"], account["holdings_value"]) == ("1000000.00", 1, "25000.00")
+    assert not watch.margin_short and not any("outside atw" in a.text for a in engine.alerts)
+    rig.book.cash = 100_000.0  # margin taken by another terminal
+    mono.now += RECONCILE_EVERY_S
+    watch.turn()
+    mono.now += RECONCILE_EVERY_S
+    watch.turn()
+    short = [a.text for a in engine.alerts if "outside atw" in a.text]
+    assert len(short) == 1 and "Kite's free margin Rs 100,000.00" in short[0]  # said once, not every minute
+    rig.book.cash = 1_000_000.0
+    mono.now += RECONCILE_EVERY_S
+    watch.turn()
+    assert not watch.margin_short

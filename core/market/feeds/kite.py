@@ -97,6 +97,23 @@ class KiteFeed:
         self.ticker.connect(threaded=True)
         return self
 
+    def subscribe(self, subscriptions: list[Subscription]) -> None:
+        """Stream these instruments too (full mode), from now and on every reconnect."""
+        from twisted.internet import reactor
+
+        new = [sub for sub in subscriptions if sub.token not in self._by_token]
+        if not new:
+            return
+        self._by_token = {**self._by_token, **{sub.token: sub for sub in new}}  # replaced whole: read elsewhere
+        tokens = [sub.token for sub in new]
+
+        def send() -> None:
+            if self.connected.is_set():
+                self.ticker.subscribe(tokens)
+                self.ticker.set_mode(self.ticker.MODE_FULL, tokens)
+
+        reactor.callFromThread(send)
+
     def renew(self, access_token: str) -> None:
         """A new access token (the trader logged in again): the old socket is closed and a new
         one opened with it, on the reactor's thread; every instrument is subscribed again on
