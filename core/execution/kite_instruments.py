@@ -17,7 +17,13 @@ from typing import Any
 
 from core.clock import IST
 from core.errors import DataError
-from core.market.instruments import CostSegment, Instrument, InstrumentMaster, with_freeze
+from core.market.instruments import (
+    CostSegment,
+    Instrument,
+    InstrumentMaster,
+    with_freeze,
+    with_underlying_sector,
+)
 
 FIELDS = ("instrument_token", "exchange_token", "tradingsymbol", "name", "last_price", "expiry", "strike",
           "tick_size", "lot_size", "instrument_type", "segment", "exchange")
@@ -78,5 +84,5 @@ def with_kite_terms(master: InstrumentMaster, rows: Mapping[str, Mapping[str, st
                             underlying=(row.get("name") or "").upper(), option_type="" if kind == "FUT" else kind,
                             expiry=dt.date.fromisoformat(expiry) if expiry else None,
                             strike=float(row["strike"]) if kind != "FUT" and row.get("strike") else None)
-        merged[symbol] = with_freeze(terms)
+        merged[symbol] = with_underlying_sector(with_freeze(terms), master)
     return InstrumentMaster(merged)

@@ -11,6 +11,8 @@ optional. Optional margin columns (blank or absent means the default):
 - ``underlying``, ``strike``, ``expiry`` (ISO date), ``option_type`` (``CE``/``PE``): a
   derivative's contract terms. An option row (kind ``OPT``/``CE``/``PE`` or cost segment
   ``options``) must carry all four; a future (kind ``FUT``) may name its ``underlying``.
+- ``sector``: the instrument's sector for the portfolio's exposure caps (a derivative without one
+  takes its underlying's); blank reads as ``Unclassified``.
 - ``freeze_qty``: the exchange's largest single order (units). For a derivative row without
   one, ``resources/freeze_quantities.csv`` gives its underlying's (NSE revises these: update
   that table from NSE's current ``qtyfreeze`` file). Orders above it go to Kite as an iceberg.
@@ -38,6 +40,7 @@ class CostSegment(enum.StrEnum):
 
 
 DEFAULT_MIS_LEVERAGE = 5.0
+UNCLASSIFIED = "Unclassified"
 _OPTION_KINDS = frozenset({"OPT", "CE", "PE"})
 
 
@@ -57,6 +60,7 @@ class Instrument:
     expiry: dt.date | None = None
     option_type: str = ""  # CE (call) or PE (put) for options
     freeze_qty: int | None = None  # the largest single order the exchange takes (F&O), when known
+    sector: str = UNCLASSIFIED
 
     @property
     def is_option(self) -> bool:
@@ -109,6 +113,7 @@ class InstrumentMaster:
                         expiry=dt.date.fromisoformat(_opt(rec, "expiry")) if _opt(rec, "expiry") else None,
                         option_type=_opt(rec, "option_type").upper(),
                         freeze_qty=int(_opt(rec, "freeze_qty")) if _opt(rec, "freeze_qty") else None,
+                        sector=_opt(rec, "sector") or UNCLASSIFIED,
                     )
                 except (KeyError, ValueError) as exc:
                     raise ConfigError(f"bad instrument row: {exc}", where=f"{path}:{line_no}") from exc
@@ -175,7 +180,14 @@ def with_freeze(inst: Instrument) -> Instrument:
     return replace(inst, freeze_qty=freeze) if freeze is not None else inst
 
 
+def with_underlying_sector(inst: Instrument, master: InstrumentMaster) -> Instrument:
+    """A derivative without a sector of its own takes its underlying's."""
+    if inst.sector != UNCLASSIFIED or not inst.underlying or inst.underlying not in master:
+        return inst
+    return replace(inst, sector=master.get(inst.underlying).sector)
+
+
 @lru_cache(maxsize=1)
 def default_master() -> InstrumentMaster:
     master = InstrumentMaster.from_csv(resource("instruments.csv"))
-    return InstrumentMaster({s: with_freeze(master.get(s)) for s in master.symbols()})
+    return InstrumentMaster({s: with_underlying_sector(with_freeze(master.get(s)), master) for s in master.symbols()})

@@ -66,6 +66,14 @@ def test_from_mapping_reads_set_style_strings() -> None:
         ("capital", "off", "cannot read 'off' as rupees"),
         ("orders_per_second", "0", "below the minimum 1"),
         ("orders_per_minute", "ten", "expected a whole number"),
+        ("heat_cap_pct", "150", "must be between 0 and 100"),
+        ("risk_per_trade_pct", "one", "cannot read 'one' as a percentage"),
+        ("max_corr", "1.5", "must be between 0 and 1"),
+        ("sizing", "martingale", "is not one of fixed, risk, vol, kelly"),
+        ("loss_streak", "3", "loss_streak and cooldown_min go together"),
+        ("lockout", "09:20-09:15", "its start first"),
+        ("lockout", "morning", "write HH:MM-HH:MM"),
+        ("max-positions", "0", "below the minimum 1"),
     ],
 )
 def test_from_mapping_names_the_bad_key(key: str, value: str, message: str) -> None:
@@ -139,3 +147,19 @@ def test_the_throttle_is_deterministic_on_the_instants_it_is_given() -> None:
     assert run() == run()
     assert [r is None for r in run()] == [True, True, True, False, True, True,
                                           False, False, False, False, False, False]
+
+
+def test_portfolio_settings_read_percentages_aliases_and_windows() -> None:
+    limits = RiskLimits.from_mapping({"max_positions": "5", "risk_per_trade_pct": "0.5%", "sizing": "risk",
+                                      "dd_soft_pct": "1", "dd_hard_pct": "2", "max_corr": "0.7",
+                                      "lockout": "09:15-09:20", "heat_cap_pct": "off"})
+    assert limits.max_open_positions == 5 and limits.risk_per_trade_pct == D("0.5")
+    assert limits.max_corr == D("0.7") and limits.heat_cap_pct == 0
+    assert limits.pct_of_capital(limits.risk_per_trade_pct) == D("5000.00")
+    assert [(a.isoformat(), b.isoformat()) for a, b in limits.lockout] == [("09:15:00", "09:20:00")]
+    with pytest.raises(ConfigError) as err:
+        RiskLimits.from_mapping({"sizing": "risk"})
+    assert err.value.where == "risk_per_trade_pct" and "sizing=risk needs risk_per_trade_pct" in err.value.message
+    with pytest.raises(ConfigError) as err:
+        RiskLimits.from_mapping({"dd_soft_pct": "3", "dd_hard_pct": "2"})
+    assert err.value.where == "dd_soft_pct" and "must be below dd_hard_pct" in err.value.message
