@@ -6,7 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 from core.clock import IST
-from core.risk.drawdown import DAILY_LOSS, HARD, OK, SOFT, CooldownBook, DrawdownGuard, lockout_refusal
+from core.risk.drawdown import (
+    DAILY_LOSS,
+    HARD,
+    OK,
+    SOFT,
+    CooldownBook,
+    DrawdownGuard,
+    lockout_refusal,
+)
 from core.risk.limits import RiskLimits
 
 
