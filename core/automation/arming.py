@@ -53,7 +53,8 @@ def pre_arm_failures(engine: Engine, symbol: str, strategy: str) -> list[str]:
     state = engine.risk.state
     if state is not TradingState.ACTIVE:
         why = {"kill": " (kill switch: a human must reset it)",
-               "loss": " (daily loss limit: a human must lift the lock)"}.get(engine.halt_reason, "")
+               "loss": " (daily loss limit: a human must lift the lock)",
+               "drawdown": " (hard drawdown level: a human must lift the lock)"}.get(engine.halt_reason, "")
         failures.append(f"trading state is {state.value}{why}")
     if engine.entry_hold:
         failures.append(f"entries are held: {engine.entry_hold}")

@@ -51,6 +51,7 @@ from core.automation.events import (
     Timer,
 )
 from core.automation.market_tape import MarketTape
+from core.automation.portfolio_guard import PortfolioGuard
 from core.automation.recovery import JournalBook, position_levels, spent_roles
 from core.automation.slot import Slot, position_id
 from core.automation.snapshot import Alert, Snapshot, Throttle, build_snapshot, level_or_none
@@ -68,7 +69,7 @@ from core.market.events import BarClosed, SessionEnd, Tick
 from core.market.history import BarHistory
 from core.market.instruments import InstrumentMaster, default_master
 from core.risk.engine import RiskEngine
-from core.risk.state import TradingState
+from core.risk.state import LOCK_NAMES, LOCKS, TradingState
 from core.strategies.base import Signal, Strategy
 from core.strategies.priority import prioritise_one
 from core.trading.manager import Action, ExitReason, Pending, Position, TradeManager
@@ -142,6 +143,7 @@ class Engine:
         self._today = (_NEVER, _NEVER)  # the IST calendar day of the last event: [start, end)
         self._cutoff_of: tuple[dt.date | None, dt.datetime | None] = (None, None)  # the day's cutoff, looked up once
         self._holding: set[tuple[str, str]] = set()  # slots with an open position
+        self.guard = PortfolioGuard(self)  # sizing, exposure, tail risk, drawdown (core.risk.portfolio_risk)
 
     # ------------------------------------------------------------------ entry points
 
@@ -326,6 +328,7 @@ class Engine:
         slot.exits = max(spent_roles(self.orders.orders, pid, "X"), default=0)  # restored above
         self.risk.rms.adopt(pid, held.symbol, Side.of(held.side), held.open_qty, held.entry_price,
                             book.margin_prices.get(entry_coid))
+        self.guard.expose(slot)
 
     def _restore_entry(self, order: Order, book: JournalBook) -> None:
         """A working entry order: its slot waits for the fill as before the stop."""
@@ -343,6 +346,7 @@ class Engine:
         reference = book.margin_prices.get(req.client_order_id) or self._reference_price(req.symbol)
         if reference is not None:
             self.risk.rms.block(req.client_order_id, req.symbol, req.side, order.open_qty, reference)
+        self.guard.expose(slot)
 
     # ------------------------------------------------------------------ time
 
@@ -375,6 +379,7 @@ class Engine:
             self._write(RecordType.SESSION_END, {"day": self.day.isoformat()}, "")
         self.day = day
         self.day_realised = Decimal(0)
+        self.guard.new_day()
         self._armed_today.clear()
         self.orders.forget_finished(dt.datetime.combine(day, dt.time(0), IST))
         del self.alerts[:-ALERTS_KEPT]
@@ -387,6 +392,8 @@ class Engine:
             self._set_state(TradingState.ACTIVE, "a new session")
         elif self.halt_reason == "loss":
             self._set_state(TradingState.REDUCING, "the daily loss lock holds until lifted by hand")
+        elif self.halt_reason == "drawdown":
+            self._set_state(TradingState.HALTED, "the drawdown lock holds until lifted by hand")
         if self.entry_hold:
             self._set_state(TradingState.REDUCING, self.entry_hold)
         self._schedule(day)
@@ -434,10 +441,12 @@ class Engine:
         if self.builder is not None:
             for closed in self.builder.on_tick(tick):
                 self._on_bar(closed.bar)
+        self.guard.watch_drawdown()
 
     def _on_bar(self, bar: Bar) -> None:
         self._apply_broker(self.broker.on_bar_close(bar))
         self._remember(bar)
+        self.guard.risk.on_bar(bar)
         slots = self._by_symbol.get(bar.symbol, ())
         for slot in slots:
             if slot.manager.day != bar.start.date():
@@ -502,26 +511,38 @@ class Engine:
     def _enter(self, slot: Slot, pending: Pending, bar: Bar, probe: Position) -> None:
         pid = self.id_prefix + position_id(slot.symbol, slot.strategy.name, bar.start)
         side = Side.of(pending.side)
-        request = OrderRequest(client_order_id(pid, "E"), slot.symbol, slot.strategy.name, side,
-                               slot.strategy.trade.qty, OrderType.MARKET, Purpose.ENTRY, pid)
-        if request.client_order_id in self.orders.orders:  # decided before a restart: never sent twice
+        coid = client_order_id(pid, "E")
+        if coid in self.orders.orders:  # decided before a restart: never sent twice
             return
         stop = None if probe.stop != probe.stop else probe.stop
-        decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions,
-                                   day_pnl=self._day_pnl)
         trace = f"t|{pid}"
-        self._write(RecordType.RISK_CHECK, {"client_order_id": request.client_order_id, "accepted": decision.accepted,
-                                            "code": decision.code, "reason": decision.reason}, trace)
+        qty, sized, code, why = self.guard.entry_qty(slot, pending, side, bar.close, stop, coid)
+        decided_at = {"price": repr(bar.close), "stop": price_text(stop), "sizing": sized}
+        if qty <= 0:
+            self._refuse_entry(slot, coid, code, why, trace, decided_at)
+            return
+        request = OrderRequest(coid, slot.symbol, slot.strategy.name, side, qty, OrderType.MARKET, Purpose.ENTRY, pid)
+        decision = self.risk.check(request, price=bar.close, stop=stop, open_positions=self._open_positions,
+                                   day_pnl=self.day_pnl)
         if decision.transition is not None:
             self._note_state_change(decision.transition.why)
         if not decision.accepted:
-            self.refusals += 1
-            self._alert("warning", f"{slot.name}: entry refused: {decision.reason}")
+            self._refuse_entry(slot, coid, decision.code, decision.reason, trace, decided_at)
             return
+        self._write(RecordType.RISK_CHECK, {"client_order_id": coid, "accepted": True, "code": decision.code,
+                                            "reason": decision.reason, "qty": qty, **decided_at}, trace)
         slot.begin_entry(pid, pending, request.client_order_id)
         decided = {"action": pending.action.name.lower(), "atr": repr(float(pending.atr)), "margin_price": repr(bar.close),
                    "confidence": repr(float(pending.confidence)), "signal_time": utc_text(pending.signal_time)}
         self._apply_broker(self.orders.submit(request, slot.entry_trace, decided))
+        self.guard.expose(slot)
+
+    def _refuse_entry(self, slot: Slot, coid: str, code: str, why: str, trace: str,
+                      decided_at: Mapping[str, Any]) -> None:
+        self._write(RecordType.RISK_CHECK, {"client_order_id": coid, "accepted": False, "code": code, "reason": why,
+                                            **decided_at}, trace)
+        self.refusals += 1
+        self._alert("warning", f"{slot.name}: entry refused: {why}")
 
     def _exit(self, slot: Slot, reason: str) -> None:
         """Close the slot's whole open position at market (pending market exits are replaced)."""
@@ -544,7 +565,7 @@ class Engine:
         """Send an exit order through the throttle; held back (and retried) when over the rate."""
         last = self.last_tick.get(request.symbol)
         decision = self.risk.check(request, price=last.price if last else 0.0, stop=None,
-                                   open_positions=self._open_positions, day_pnl=self._day_pnl)
+                                   open_positions=self._open_positions, day_pnl=self.day_pnl)
         if decision.transition is not None:
             self._note_state_change(decision.transition.why)
         if not decision.accepted:
@@ -590,6 +611,7 @@ class Engine:
             return
         if request.purpose is Purpose.ENTRY and slot.entry_coid == request.client_order_id:
             slot.clear_entry()
+        self.guard.expose(slot)
         if update.status is OrderStatus.REJECTED:
             self._alert("error", f"{request.client_order_id} rejected: {update.message}")
             if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
@@ -639,13 +661,14 @@ class Engine:
             self.risk.rms.on_fill(request.client_order_id, fill.qty, fill.price, request.position_id)
             if not self.orders.orders[request.client_order_id].working:
                 slot.clear_entry()
+            self.guard.expose(slot)
             return
         if pos is not None or slot.entering is None or slot.entry_coid != request.client_order_id:
             # the position it reverses is still open (its exit is held back): do not stack a second one
             self.orders.apply(FillEvent(fill))
             self._alert("error", f"{slot.name}: entry {request.client_order_id} filled while another position is open")
             return
-        pos = tm.position_at(slot.entering, fill.price, fill.time)
+        pos = tm.position_at(slot.entering, fill.price, fill.time, qty=request.qty)
         extra = {"signal_time": utc_text(slot.entering.signal_time), "confidence": repr(float(slot.entering.confidence)),
                  "initial_stop": None if pos is None or pos.initial_stop != pos.initial_stop else repr(pos.initial_stop)}
         self.orders.apply(FillEvent(fill), extra)
@@ -662,6 +685,7 @@ class Engine:
         if not order.working:
             slot.clear_entry()
         self._protect(slot)
+        self.guard.expose(slot)
 
     def _exit_filled(self, slot: Slot, request: OrderRequest, fill: Fill) -> None:
         tm = slot.manager
@@ -682,12 +706,15 @@ class Engine:
         pnl = Decimal(repr(leg.points)) * leg.qty
         self.day_realised += pnl
         self.risk.rms.on_exit(request.position_id, qty, pnl)
+        self.guard.closed(slot, pnl, leg.entry_price, leg.exit_price, leg.qty, leg.side, leg.entry_time.date(),
+                          leg.exit_time.date())
         if tm.position is None:
             for order in self.orders.of_position(request.position_id):
                 if order.working:
                     self._apply_broker(self.orders.cancel(order.client_order_id, "its position is closed"))
             slot.clear_position()
             self._holding.discard(slot.key)
+        self.guard.expose(slot)
 
     def _overfilled(self, request: OrderRequest, fill: Fill, excess: int) -> None:
         """An exit filled for more than its position held (two exits raced at a broker that has no
@@ -791,6 +818,7 @@ class Engine:
         order = self.orders.orders.get(slot.stop_coid)
         if order is not None and order.working:
             self._apply_broker(self.orders.modify(slot.stop_coid, trigger_price=pos.stop, reason=pos.stop_kind.label))
+        self.guard.expose(slot)
 
     def _resize_protection(self, slot: Slot) -> None:
         pos = slot.manager.position
@@ -909,14 +937,14 @@ class Engine:
         self._write(RecordType.COMMAND, {"command": "kill", "reason": reason}, "")
         self.halt_reason = "kill"
         self._set_state(TradingState.HALTED, f"kill switch: {reason}")
-        self._stand_down("kill switch", "kill")
+        self.stand_down("kill switch", "kill")
         self._alert("critical", f"KILL SWITCH: {reason}; halted until reset")
 
     def _reset_lock(self, by: str) -> None:
         self._write(RecordType.COMMAND, {"command": "reset_lock", "by": by, "lock": self.locked}, "")
         if not self.locked:
             return
-        what = "kill switch" if self.halt_reason == "kill" else "daily loss lock"
+        what = LOCK_NAMES.get(self.halt_reason, "lock")
         if self.day is not None and self._cutoff_done == self.day:
             self.halt_reason = "cutoff"
             self._set_state(TradingState.HALTED, f"{what} lifted by {by}; past the cutoff: no entries until the next session")
@@ -926,10 +954,16 @@ class Engine:
 
     @property
     def locked(self) -> str:
-        """The lock a human must lift (``kill`` or ``loss``), or ``""``."""
-        return self.halt_reason if self.halt_reason in ("kill", "loss") else ""
+        """The lock a human must lift (``kill``, ``loss`` or ``drawdown``), or ``""``."""
+        return self.halt_reason if self.halt_reason in LOCKS else ""
 
-    def _stand_down(self, why: str, exit_reason: str) -> None:
+    def lock(self, reason: str, state: TradingState, why: str) -> None:
+        """A guardrail locks the engine (``reason`` in LOCKS) until a human lifts it."""
+        self.halt_reason = reason
+        self._set_state(state, why)
+        self._alert("critical", f"trading state {state.value}: {why}; locked until lifted by hand")
+
+    def stand_down(self, why: str, exit_reason: str) -> None:
         """Disarm every slot, cancel every working entry, exit every position at market."""
         for slot in list(self.slots.values()):
             self._disarm(slot.symbol, slot.strategy.name, why)
@@ -957,14 +991,15 @@ class Engine:
         if not self.locked:
             self.halt_reason = "cutoff"
             self._set_state(TradingState.REDUCING, "the cutoff: exits only")
-        self._stand_down("the cutoff", "cutoff")
+        self.stand_down("the cutoff", "cutoff")
         self._flatten_if_due()
 
     def _flatten_if_due(self) -> None:
         """After the cutoff or a kill: re-send exits until flat; then HALTED for entries."""
-        if self.halt_reason != "kill" and (self.day is None or self._cutoff_done != self.day):
+        flattening = self.halt_reason in ("kill", "drawdown")
+        if not flattening and (self.day is None or self._cutoff_done != self.day):
             return
-        reason = "kill" if self.halt_reason == "kill" else "cutoff"
+        reason = {"kill": "kill", "drawdown": "risk"}.get(self.halt_reason, "cutoff")
         open_slots = [s for s in self.slots.values() if s.manager.position is not None]
         for slot in open_slots:
             working_exit = any(o.working and o.request.order_type is OrderType.MARKET
@@ -972,7 +1007,9 @@ class Engine:
             if not working_exit:
                 self._exit(slot, reason)
         if not open_slots and self.risk.state is TradingState.REDUCING:
-            self._set_state(TradingState.HALTED, "flat after the cutoff: no new entries until the next session")
+            self._set_state(TradingState.HALTED, "flat after the hard drawdown level: locked until lifted by hand"
+                            if self.halt_reason == "drawdown" else
+                            "flat after the cutoff: no new entries until the next session")
 
     # ------------------------------------------------------------------ state, alerts, records
 
@@ -1000,7 +1037,8 @@ class Engine:
     def _open_positions(self) -> int:
         return len(self._holding)
 
-    def _day_pnl(self) -> Decimal:
+    def day_pnl(self) -> Decimal:
+        """The day's P&L: realised (gross) plus the open positions at their last prices."""
         unrealised = Decimal(0)
         for slot in (self.slots[key] for key in self._holding):
             pos = slot.manager.position

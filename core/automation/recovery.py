@@ -35,7 +35,7 @@ from core.instants import parse_utc
 from core.journal.reader import iter_records, journal_files
 from core.journal.records import Record, RecordType
 from core.journal.replay import OrderState, PositionState, ReplayState
-from core.risk.state import TradingState
+from core.risk.state import LOCKS, TradingState
 from core.trading.manager import Action, ExitReason, Pending, Position, TradeManager
 
 Pair = tuple[str, str]
@@ -53,7 +53,7 @@ class JournalBook:
     armed: set[Pair] = field(default_factory=set)
     armed_today: set[Pair] = field(default_factory=set)
     state: TradingState = TradingState.ACTIVE
-    halt_reason: str = ""  # "kill" or "loss" (locked until a human lifts it), "cutoff" (until the next session)
+    halt_reason: str = ""  # a lock (LOCKS: until a human lifts it), or "cutoff" (until the next session)
     cutoff_done: bool = False
     entries_today: Counter[Pair] = field(default_factory=Counter)
     last_time: dt.datetime | None = None
@@ -175,7 +175,7 @@ def _command(book: JournalBook, rec: Record) -> None:
     command = rec.payload.get("command")
     if command == "kill":
         book.halt_reason = "kill"
-    elif command == "reset_lock" and book.halt_reason in ("kill", "loss"):
+    elif command == "reset_lock" and book.halt_reason in LOCKS:
         book.halt_reason = "cutoff" if book.cutoff_done else ""
 
 
@@ -189,7 +189,7 @@ def _note(book: JournalBook, rec: Record) -> None:
     if rec.payload.get("event") == "cutoff":
         book.cutoff_done = True
         book.armed.clear()
-        if book.halt_reason not in ("kill", "loss"):
+        if book.halt_reason not in LOCKS:
             book.halt_reason = "cutoff"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from core.clock import IST
 from core.strategies.base import Signal, SignalStream, Strategy
@@ -47,6 +48,7 @@ class Slot:
     partial_coids: list[str] = field(default_factory=list)
     exits: int = 0
     exit_reason: str = ""
+    trade_pnl: Decimal = Decimal(0)  # the held position's closed legs so far, net of charges
     # the last SlotView published, with what it showed: an unchanged slot publishes the same
     # object again, so the UI can skip it by identity (snapshot.slot_view)
     view: tuple[tuple[object, ...], object] | None = field(default=None, repr=False, compare=False)

@@ -12,6 +12,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+LOCKS = ("kill", "loss", "drawdown")  # halt reasons only a human lifts (kill switch, daily loss, hard drawdown)
+LOCK_NAMES = {"kill": "kill switch", "loss": "daily loss lock", "drawdown": "drawdown lock"}
+
 
 class TradingState(enum.StrEnum):
     ACTIVE = "active"

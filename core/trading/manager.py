@@ -57,6 +57,7 @@ class ExitReason(enum.IntEnum):
     SESSION_END = 9
     KILL = 10  # the kill switch flattened it (live engine only)
     MANUAL = 11  # the trader closed it by hand (live engine only)
+    RISK = 12  # a risk guardrail (the hard drawdown level) flattened it (live engine only)
 
     @property
     def label(self) -> str:
@@ -232,11 +233,12 @@ class TradeManager:
         """The position an entry at ``bar``'s open would open, or None if it may not."""
         return self.position_at(pending, self._market(bar.open, buy=pending.side > 0), bar.start)
 
-    def position_at(self, pending: Pending, price: float, when: dt.datetime) -> Position | None:
-        """The position an entry filled at ``price`` at ``when`` opens (stop, target, scale-outs on
-        the tick grid), or None when it may not: the day's entry limit is reached, or a configured
-        distance cannot be computed yet (ATR still warming up)."""
+    def position_at(self, pending: Pending, price: float, when: dt.datetime, qty: int | None = None) -> Position | None:
+        """The position an entry of ``qty`` (default: the strategy's) filled at ``price`` at ``when``
+        opens (stop, target, scale-outs on the tick grid), or None when it may not: the day's entry
+        limit is reached, or a configured distance cannot be computed yet (ATR still warming up)."""
         p = self.params
+        size = p.qty if qty is None else qty
         if p.max_trades and self.trades_today >= p.max_trades:
             return None
         side = pending.side
@@ -252,18 +254,18 @@ class TradeManager:
         stop = round_to_tick(price - side * stop_d, self.tick) if _finite(stop_d) else math.nan
         target = round_to_tick(price + side * target_d, self.tick) if _finite(target_d) else math.nan
         partials: list[tuple[float, int]] = []
-        remaining = p.qty
+        remaining = size
         for step in p.partials:
             level_d = step.level.value * risk
             if not _finite(level_d) or (_finite(target_d) and level_d >= target_d):
                 continue  # a scale-out at or beyond the target would never fill before it
-            q = min(int(math.floor(p.qty * step.fraction)), remaining - 1)
+            q = min(int(math.floor(size * step.fraction)), remaining - 1)
             if q <= 0:
                 continue
             partials.append((round_to_tick(price + side * level_d, self.tick), q))
             remaining -= q
         return Position(
-            side=side, qty=p.qty, entry_price=price, entry_time=when, signal_time=pending.signal_time,
+            side=side, qty=size, entry_price=price, entry_time=when, signal_time=pending.signal_time,
             confidence=pending.confidence, stop=stop, stop_kind=ExitReason.STOP, initial_stop=stop,
             target=target, trail_dist=trail_d, trail_after=trail_after_d if _finite(trail_after_d) else 0.0,
             breakeven_dist=be_d, best=price, partials=partials,

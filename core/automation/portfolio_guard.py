@@ -1,0 +1,153 @@
+"""The automation engine's side of the portfolio risk engine (:mod:`core.risk.portfolio_risk`).
+
+The engine calls it at a few points and it keeps the portfolio's view true:
+
+- **Before an entry** (:meth:`PortfolioGuard.entry_qty`): the sizer's quantity (the strategy's
+  own unless ``sizing`` says otherwise; sized down in a soft drawdown; capped by the margin the
+  RMS has left when sizing is not fixed), then what the book has room for. The answer is the
+  quantity to send, or 0 with the rule that said no; both go in the entry's risk-check record.
+- **After anything that changes a slot's exposure** (:meth:`expose`): an entry sent, filled,
+  ended; a position scaled out, closed, its stop trailed. The slot's items in the book are
+  rebuilt from its position and working entry.
+- **A trade closed** (:meth:`closed`): its net P&L feeds the strategy's edge (Kelly) and losing
+  streak (cooldown; said in an alert and the journal).
+- **Every market event** (:meth:`watch_drawdown`): the day's P&L net of charges against the
+  daily loss limit and the drawdown levels. Soft: entries sized down. Hard: the engine stands
+  down (disarms, cancels entries, exits every position), REDUCING, then HALTED once flat, locked
+  until a human lifts it. Daily loss: entries locked (REDUCING) until lifted. Each level reached
+  is journaled (a ``drawdown`` note with the figures) and alerted.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core.risk.drawdown import DAILY_LOSS, HARD, OK, SOFT
+from core.risk.portfolio_risk import PortfolioRisk
+from core.risk.state import TradingState
+from core.simulator.costs import cost_model, trade_charges
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from core.automation.engine import Engine
+    from core.automation.slot import Slot
+    from core.execution.orders import Side
+    from core.trading.manager import Pending
+
+
+class PortfolioGuard:
+    """See the module docstring."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.risk = PortfolioRisk(lambda: engine.risk.limits, engine.master)
+        self.level = OK
+        self.day_charges = Decimal(0)
+        self._costs = cost_model(engine.costs) if engine.costs in ("zerodha", "none") else cost_model("none")
+        self._keys: dict[tuple[str, str], set[str]] = {}
+
+    def new_day(self) -> None:
+        self.risk.drawdown.new_day()
+        self.day_charges = Decimal(0)
+        self.level = OK
+
+    # ------------------------------------------------------------------ entries
+
+    def entry_qty(self, slot: Slot, pending: Pending, side: Side, price: float, stop: float | None,
+                  coid: str) -> tuple[int, str, str, str]:
+        """(quantity, how it was sized, refusal code, why) for an entry decided at ``price``."""
+        engine = self.engine
+        limits = engine.risk.limits
+        rms = engine.risk.rms
+        margin_unit = margin_free = None
+        if limits.sizing != "fixed":
+            margin_unit = float(rms.requirement(slot.symbol, side, 1, price).total)
+            margin_free = float(rms.snapshot().available)
+        scale = float(limits.dd_soft_scale) if self.level == SOFT else 1.0
+        size = self.risk.size(slot.symbol, slot.strategy.name, fixed_qty=slot.strategy.trade.qty, price=price,
+                              stop=stop, atr=pending.atr, scale=scale, margin_per_unit=margin_unit,
+                              margin_available=margin_free)
+        if size.qty <= 0:
+            return 0, size.how, "size", size.how
+        new = self.risk.exposure(coid, slot.symbol, slot.strategy.name, side.sign, size.qty, price,
+                                 stop if stop is not None else math.nan)
+        verdict = self.risk.pre_trade(new, engine.clock.now())
+        if verdict.qty <= 0:
+            return 0, size.how, verdict.code, verdict.why
+        how = size.how if verdict.qty == size.qty else f"{size.how}; cut to {verdict.qty}: {verdict.why}"
+        return verdict.qty, how, "", ""
+
+    # ------------------------------------------------------------------ the book
+
+    def expose(self, slot: Slot) -> None:
+        """Rebuild the slot's items in the book: its position and its working entry."""
+        engine = self.engine
+        items = []
+        pos = slot.manager.position
+        if pos is not None and slot.position_id is not None:
+            items.append(self.risk.exposure(slot.position_id, slot.symbol, slot.strategy.name, pos.side, pos.qty,
+                                            pos.entry_price, pos.stop))
+        entry = engine.orders.orders.get(slot.entry_coid) if slot.entry_coid else None
+        if entry is not None and entry.working and entry.open_qty > 0 and slot.entering is not None:
+            price = engine.last_tick.get(slot.symbol)
+            probe_stop = math.nan
+            if price is not None:
+                probe = slot.manager.position_at(slot.entering, price.price, price.time)
+                probe_stop = probe.stop if probe is not None else math.nan
+            items.append(self.risk.exposure(entry.client_order_id, slot.symbol, slot.strategy.name,
+                                            entry.request.side.sign, entry.open_qty,
+                                            price.price if price is not None else 0.0, probe_stop))
+        keys = {item.key for item in items}
+        for gone in self._keys.get(slot.key, set()) - keys:
+            self.risk.remove(gone)
+        for item in items:
+            if item.price > 0:
+                self.risk.put(item)
+        self._keys[slot.key] = keys
+
+    def closed(self, slot: Slot, gross: Decimal, entry_price: float, exit_price: float, qty: int, side: int,
+               entry_day: dt.date, exit_day: dt.date) -> None:
+        """A leg closed: its charges count against the day; a whole trade feeds edge and streak."""
+        inst = self.engine.master.get(slot.symbol)
+        charges = trade_charges(self._costs, inst.cost_segment, "LONG" if side > 0 else "SHORT", entry_price,
+                                exit_price, qty, entry_day, exit_day).total
+        self.day_charges += charges
+        slot.trade_pnl += gross - charges
+        if slot.manager.position is None:
+            why = self.risk.closed(slot.strategy.name, float(slot.trade_pnl), self.engine.clock.now())
+            slot.trade_pnl = Decimal(0)
+            if why:
+                self.engine.note("cooldown", strategy=slot.strategy.name, why=why)
+                self.engine.alert("warning", why)
+
+    # ------------------------------------------------------------------ drawdown
+
+    def watch_drawdown(self) -> None:
+        """The day's net P&L against the guardrails (module docstring)."""
+        engine = self.engine
+        limits = engine.risk.limits
+        if not (limits.daily_loss_pct or limits.dd_soft_pct or limits.dd_hard_pct):
+            return
+        pnl = engine.day_pnl() - self.day_charges
+        level, why = self.risk.drawdown_level(pnl)
+        if level == self.level or (level == OK and engine.locked):
+            return
+        escalated = _RANK[level] > _RANK[self.level]
+        self.level = level
+        engine.note("drawdown", level=level, why=why, day_pnl=f"{pnl:.2f}",
+                    peak_pnl=f"{self.risk.drawdown.peak_pnl:.2f}")
+        if not escalated:
+            return
+        if level == SOFT:
+            engine.alert("warning", why)
+        elif level == DAILY_LOSS and not engine.locked:
+            engine.lock("loss", TradingState.REDUCING, why)
+        elif level == HARD and engine.halt_reason != "drawdown":
+            engine.lock("drawdown", TradingState.REDUCING, why)
+            engine.stand_down(f"drawdown: {why}", "risk")
+
+
+_RANK = {OK: 0, SOFT: 1, DAILY_LOSS: 2, HARD: 3}
