@@ -48,6 +48,9 @@ class PortfolioGuard:
         self.day_charges = Decimal(0)
         self._costs = cost_model(engine.costs) if engine.costs in ("zerodha", "none") else cost_model("none")
         self._keys: dict[tuple[str, str], set[str]] = {}
+        self._watched: object = None  # the limits whose drawdown rules _dd_rules says are set
+        self._dd_rules = False
+        self._entries: dict[str, tuple[float, float]] = {}  # a working entry's decision price and stop
 
     def new_day(self) -> None:
         self.risk.drawdown.new_day()
@@ -77,6 +80,7 @@ class PortfolioGuard:
         verdict = self.risk.pre_trade(new, engine.clock.now())
         if verdict.qty <= 0:
             return 0, size.how, verdict.code, verdict.why
+        self._entries[coid] = (price, new.stop)
         how = size.how if verdict.qty == size.qty else f"{size.how}; cut to {verdict.qty}: {verdict.why}"
         return verdict.qty, how, "", ""
 
@@ -91,18 +95,14 @@ class PortfolioGuard:
             items.append(self.risk.exposure(slot.position_id, slot.symbol, slot.strategy.name, pos.side, pos.qty,
                                             pos.entry_price, pos.stop))
         entry = engine.orders.orders.get(slot.entry_coid) if slot.entry_coid else None
-        if entry is not None and entry.working and entry.open_qty > 0 and slot.entering is not None:
-            price = engine.last_tick.get(slot.symbol)
-            probe_stop = math.nan
-            if price is not None:
-                probe = slot.manager.position_at(slot.entering, price.price, price.time)
-                probe_stop = probe.stop if probe is not None else math.nan
+        if entry is not None and entry.working and entry.open_qty > 0:
+            price, stop = self._entries.get(entry.client_order_id, (0.0, math.nan))
             items.append(self.risk.exposure(entry.client_order_id, slot.symbol, slot.strategy.name,
-                                            entry.request.side.sign, entry.open_qty,
-                                            price.price if price is not None else 0.0, probe_stop))
+                                            entry.request.side.sign, entry.open_qty, price, stop))
         keys = {item.key for item in items}
         for gone in self._keys.get(slot.key, set()) - keys:
             self.risk.remove(gone)
+            self._entries.pop(gone, None)
         for item in items:
             if item.price > 0:
                 self.risk.put(item)
@@ -129,7 +129,10 @@ class PortfolioGuard:
         """The day's net P&L against the guardrails (module docstring)."""
         engine = self.engine
         limits = engine.risk.limits
-        if not (limits.daily_loss_pct or limits.dd_soft_pct or limits.dd_hard_pct):
+        if limits is not self._watched:  # read once per limits object: this runs on every tick
+            self._watched = limits
+            self._dd_rules = bool(limits.daily_loss_pct or limits.dd_soft_pct or limits.dd_hard_pct)
+        if not self._dd_rules:
             return
         pnl = engine.day_pnl() - self.day_charges
         level, why = self.risk.drawdown_level(pnl)

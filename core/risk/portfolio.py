@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core.risk.limits import RiskLimits, format_inr
 from core.risk.rms import rupees
@@ -56,9 +57,13 @@ class Exposure:
         """Rupees lost if the stop is hit (no stop: the whole notional)."""
         return self.qty * self.risk_per_unit
 
+    @property
+    def groups(self) -> tuple[str, str, str, str, str]:
+        """Its value in each of GROUPS, in that order."""
+        return self.symbol, self.sector, self.strategy, self.underlying, self.expiry
+
     def group(self, name: str) -> str:
-        return {"instrument": self.symbol, "sector": self.sector, "strategy": self.strategy,
-                "underlying": self.underlying, "expiry": self.expiry}[name]
+        return self.groups[GROUPS.index(name)]
 
 
 class PortfolioBook:
@@ -88,8 +93,8 @@ class PortfolioBook:
 
     def _add(self, item: Exposure, sign: float) -> None:
         n = item.notional * sign
-        for group in GROUPS:
-            self._gross[(group, item.group(group))] += n
+        for key in zip(GROUPS, item.groups, strict=True):
+            self._gross[key] += n
         self.gross += n
         self.net += item.side * n
         self.heat += item.risk * sign
@@ -105,33 +110,43 @@ class Fit:
 
 def fit(limits: RiskLimits, book: PortfolioBook, new: Exposure, lot_size: int) -> Fit:
     """The largest quantity up to ``new.qty`` (whole lots) that keeps every cap (module docstring)."""
-    room: list[tuple[float, str]] = []  # (units allowed, why) per cap that binds
+    capital = float(limits.capital)
     price = new.price
+    qty, binding = new.qty, None
+    for cap_name, pct, used, per_unit in _caps(limits, book, new):
+        cap = capital * float(pct) / 100
+        allowed = whole_lots((cap - used) / per_unit, lot_size)
+        if allowed < qty:
+            qty, binding = allowed, (cap_name, pct, used, cap)
+    if binding is None:
+        return Fit(qty, "")
+    return Fit(max(qty, 0), _why(new, *binding, price=price))
+
+
+def _caps(limits: RiskLimits, book: PortfolioBook, new: Exposure) -> list[tuple[str, Decimal, float, float]]:
+    """(cap, its % of capital, what is used of it now, the use per unit of the entry) of each cap set."""
+    caps = []
     for group in GROUPS:
         pct = getattr(limits, _CAP_OF[group])
         if pct > 0:
-            cap = float(limits.pct_of_capital(pct))
-            used = book.gross_of(group, new.group(group))
-            room.append(((cap - used) / price, f"{group} {new.group(group)}: {_inr(used)} of {_inr(cap)} "
-                                                f"({pct}% of capital) in use"))
+            caps.append((group, pct, book.gross_of(group, new.group(group)), new.price))
     if limits.max_gross_pct > 0:
-        cap = float(limits.pct_of_capital(limits.max_gross_pct))
-        room.append(((cap - book.gross) / price, f"gross exposure {_inr(book.gross)} of {_inr(cap)} in use"))
-    if limits.max_net_pct > 0:
-        cap = float(limits.pct_of_capital(limits.max_net_pct))
-        # the side that adds to the net may use what is left; the other side may first undo it
-        units = (cap - new.side * book.net) / price
-        room.append((units, f"net exposure {_inr(book.net)} of ±{_inr(cap)}"))
+        caps.append(("gross", limits.max_gross_pct, book.gross, new.price))
+    if limits.max_net_pct > 0:  # the side that adds to the net uses what is left; the other may first undo it
+        caps.append(("net", limits.max_net_pct, new.side * book.net, new.price))
     if limits.heat_cap_pct > 0:
-        cap = float(limits.pct_of_capital(limits.heat_cap_pct))
-        room.append(((cap - book.heat) / new.risk_per_unit,
-                     f"portfolio heat {_inr(book.heat)} of {_inr(cap)} ({limits.heat_cap_pct}% of capital) at risk"))
-    qty, why = new.qty, ""
-    for units, reason in room:
-        allowed = whole_lots(units, lot_size)
-        if allowed < qty:
-            qty, why = allowed, reason
-    return Fit(max(qty, 0), why)
+        caps.append(("heat", limits.heat_cap_pct, book.heat, new.risk_per_unit))
+    return caps
+
+
+def _why(new: Exposure, cap_name: str, pct: Decimal, used: float, cap: float, *, price: float) -> str:
+    if cap_name == "heat":
+        return f"portfolio heat {_inr(used)} of {_inr(cap)} ({pct}% of capital) at risk"
+    if cap_name == "net":
+        return f"net exposure {_inr(new.side * used)} of ±{_inr(cap)}"
+    if cap_name == "gross":
+        return f"gross exposure {_inr(used)} of {_inr(cap)} in use"
+    return f"{cap_name} {new.group(cap_name)}: {_inr(used)} of {_inr(cap)} ({pct}% of capital) in use"
 
 
 def _inr(amount: float) -> str:

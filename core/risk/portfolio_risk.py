@@ -62,6 +62,8 @@ class PortfolioRisk:
         self.cooldowns = CooldownBook(limits())
         self.drawdown = DrawdownGuard(limits())
         self._columns: dict[str, int] = {}
+        self._held_cols = np.zeros(0, dtype=np.intp)  # the open items' columns and sides, for correlation
+        self._held_sides = np.zeros(0)
         self._loaded = -1  # the returns' version the tail cache was loaded from
         self._book_changed = True
 
@@ -113,7 +115,7 @@ class PortfolioRisk:
     def pre_trade(self, new: Exposure, now: dt.datetime) -> Verdict:
         """How much of ``new`` may go (module docstring); ``Verdict(new.qty)`` when all of it."""
         limits = self.cooldowns.limits = self.limits
-        why = lockout_refusal(limits, now)
+        why = lockout_refusal(limits, now) if limits.lockout else ""
         if why:
             return Verdict(0, LOCKOUT, why)
         why = self.cooldowns.refusal(new.strategy, now)
@@ -140,19 +142,17 @@ class PortfolioRisk:
             return Verdict(new.qty)
         self._load()
         col = self._columns.get(new.symbol)
-        if col is None or self.tail.rows < MIN_HISTORY:
+        if col is None or self.tail.rows < MIN_HISTORY or not len(self._held_cols):
             return Verdict(new.qty)  # too little history to judge
-        corr = self.tail.correlations(col)
-        worst, against = -1.0, ""
-        for item in self.book.items.values():
-            other = self._columns.get(item.symbol)
-            if item.symbol == new.symbol or other is None or not math.isfinite(corr[other]):
-                continue
-            c = float(corr[other]) * new.side * item.side  # same direction and correlated: risk adds up
-            if c > worst:
-                worst, against = c, item.symbol
+        # same direction and correlated: the risks add up (a short against a correlated long hedges)
+        signed = self.tail.correlations(col)[self._held_cols] * self._held_sides * new.side
+        signed[self._held_cols == col] = -np.inf  # more of the same instrument is the caps' business
+        signed[~np.isfinite(signed)] = -np.inf
+        k = int(np.argmax(signed))
+        worst = float(signed[k])
         if worst <= float(limits.max_corr):
             return Verdict(new.qty)
+        against = self.returns.symbols[int(self._held_cols[k])]
         why = f"correlation {worst:.2f} with the open {against} position is above max_corr {limits.max_corr}"
         return Verdict(whole_lots(new.qty * float(limits.max_corr) / worst, lot), CORRELATION, why)
 
@@ -166,14 +166,14 @@ class PortfolioRisk:
         col = self._columns.get(new.symbol)
         if col is None or self.tail.rows < MIN_HISTORY:
             return Verdict(new.qty)
-        qty, why = new.qty, ""
-        while qty > 0:
-            figures = self.tail.figures(col, new.side * qty * new.price)
-            breach = _breach(figures, caps)
-            if not breach:
-                return Verdict(qty) if qty == new.qty else Verdict(qty, TAIL, why)
-            why = breach
-            qty = whole_lots(qty / 2, lot) if qty > lot else 0  # halve until it fits (or nothing does)
+        why = _breach(self.tail.figures(col, new.side * new.qty * new.price), caps)
+        if not why:
+            return Verdict(new.qty)
+        qty = whole_lots(new.qty / 2, lot) if limits.cap_action == "reduce" else 0
+        while qty > 0:  # halve until it fits, or nothing does; the reason stays the whole entry's
+            if not _breach(self.tail.figures(col, new.side * qty * new.price), caps):
+                return Verdict(qty, TAIL, why)
+            qty = whole_lots(qty / 2, lot) if qty > lot else 0
         return Verdict(0, TAIL, why)
 
     # ------------------------------------------------------------------ the figures
@@ -192,10 +192,15 @@ class PortfolioRisk:
         symbols = self.returns.symbols
         self._columns = {s: i for i, s in enumerate(symbols)}
         w = np.zeros(len(symbols))
+        held_cols, held_sides = [], []
         for item in self.book.items.values():
             col = self._columns.get(item.symbol)
             if col is not None:
                 w[col] += item.side * item.notional
+                held_cols.append(col)
+                held_sides.append(float(item.side))
+        self._held_cols = np.array(held_cols, dtype=np.intp)
+        self._held_sides = np.array(held_sides)
         self.tail.load(self.returns.returns(symbols, VAR_HORIZON_BARS), w)
         self._loaded, self._book_changed = self.returns.version, False
 

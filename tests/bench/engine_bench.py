@@ -151,7 +151,7 @@ class Run:
                 self.roles.append(request.client_order_id.rsplit("|", 1)[-1][:1])
             return place(request, now)
 
-        stand_down = self.engine._stand_down
+        stand_down = self.engine.stand_down
 
         def timed_stand_down(why: str, exit_reason: str) -> None:
             self.standing_down = True
@@ -172,7 +172,7 @@ class Run:
         broker.place = timed_place  # type: ignore[method-assign]
         self.engine._on_bar = timed(self.engine._on_bar)  # type: ignore[method-assign]
         self.engine._on_fill = timed(self.engine._on_fill)  # type: ignore[method-assign]
-        self.engine._stand_down = timed_stand_down  # type: ignore[method-assign]
+        self.engine.stand_down = timed_stand_down  # type: ignore[method-assign]
         self.events = self.ticks = 0
         self.engine_ns = self.wall_ns = 0
         self.rss: list[tuple[int, float]] = []
