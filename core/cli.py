@@ -158,9 +158,13 @@ def _note_load(result: LoadResult, quiet: bool) -> None:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    from core.risk.settings import config_table
+
     strategies = build_strategies(args.strategy, args.set, args.qty)
     data = load_data(args, cut_to_window=False)
     _note_load(data, args.json)
+    if args.risk or args.compare_risk or config_table(atw_home()):
+        return _guarded_sim(args, strategies, data)
     result = simulate(
         data.series, strategies, engine=args.engine, costs=cost_model(args.costs),
         capital=args.capital, priority=args.priority, fill=args.fill, start=args.start, end=args.end,
@@ -173,6 +177,45 @@ def cmd_sim(args: argparse.Namespace) -> int:
     notes = [] if run_id is None else [
         f"saved as simulator run {run_id} in the ledger (atw ledger days --mode sim --run {run_id})"]
     _show_run(args, result.trades, result.report, notes)
+    return 0
+
+
+def _guarded_sim(args: argparse.Namespace, strategies: list[Strategy], data: LoadResult) -> int:
+    """A simulation under the risk settings: through the live engine, where the portfolio risk
+    engine sizes and checks every entry; with ``--compare-risk``, beside a run without them."""
+    from core.automation.replay import run_replay
+    from core.market.instruments import InstrumentMaster, default_master
+    from core.risk.limits import RiskLimits
+    from core.risk.settings import load_limits
+    from core.simulator.risk_compare import format_comparison, risk_figures
+
+    limits = load_limits(atw_home(), args.risk, capital=args.capital)
+    arms = [(s.symbol, st.name) for s in data.series for st in strategies]
+    base = default_master()  # an instrument the master lacks is assumed, as the fast path assumes it
+    master = InstrumentMaster({**{sym: base.get(sym) for sym in base.symbols()},
+                               **{s.symbol: base.for_prices(s.symbol, s.frame["close"].to_numpy())
+                                  for s in data.series if s.symbol not in base}})
+
+    def lift_locks_overnight(engine: Any) -> None:  # no trader in a simulation: a lock lasts its day
+        engine.lift_locks_daily = True
+
+    def run(with_limits: RiskLimits) -> Any:
+        return run_replay(data.series, strategies, arms, costs=args.costs, capital=float(with_limits.capital),
+                          priority=args.priority, limits=with_limits, master=master, ledger=False,
+                          on_engine=lift_locks_overnight)
+
+    guarded = run(limits)
+    figures = risk_figures(guarded.report, guarded.trades, guarded.journal_dir)
+    guarded.report.update(engine="event+risk", risk=figures)
+    notes = ["the risk settings need the whole portfolio: run through the live engine (as atw replay); "
+             "a lock (daily loss, hard drawdown) is lifted at the next session, as a trader would",
+             f"journal: {guarded.journal_dir}"]
+    if args.compare_risk:
+        bare = run(RiskLimits(capital=limits.capital, max_open_positions=limits.max_open_positions))
+        bare_figures = risk_figures(bare.report, bare.trades, bare.journal_dir)
+        guarded.report["without_guardrails"] = bare_figures
+        notes.append("\n" + format_comparison(figures, bare_figures))
+    _show_run(args, guarded.trades, guarded.report, notes)
     return 0
 
 
@@ -205,7 +248,7 @@ def _speed(text: str) -> float | None:
 def cmd_replay(args: argparse.Namespace) -> int:
     from core.automation.gc_tuning import steady_gc
     from core.automation.replay import parse_arms, run_replay
-    from core.risk.limits import RiskLimits
+    from core.risk.settings import load_limits
 
     names = list(dict.fromkeys(item.partition(":")[2].strip() for item in args.arm if item.partition(":")[2].strip() != "*"))
     names = list(dict.fromkeys([*(args.strategy or []), *names]))
@@ -213,7 +256,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise ConfigError("name a strategy: --arm SYMBOL:STRATEGY (or --strategy NAME with SYMBOL:*)", where="--arm")
     strategies = build_strategies(names, args.set, args.qty)
     arms = parse_arms(args.arm, names)
-    limits = RiskLimits.from_mapping(dict(_pair(item, "--limit") for item in args.limit)) if args.limit else None
+    limits = load_limits(atw_home(), args.risk, capital=args.capital)
     data = load_data(args, cut_to_window=False)
     _note_load(data, args.json)
     missing = sorted({sym for sym, _ in arms} - {s.symbol for s in data.series})
@@ -229,13 +272,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
         notes.append("saved in the ledger as mode replay (atw ledger days --mode replay)")
     _show_run(args, result.trades, result.report, notes)
     return 0
-
-
-def _pair(item: str, flag: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"cannot read {item!r}: use KEY=VALUE", where=flag)
-    return key.strip(), value.strip()
 
 
 def _save_run(result: Any, strategies: list[Strategy], data: LoadResult, args: argparse.Namespace) -> int:
@@ -381,11 +417,27 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="parameter for every strategy that has it, or STRATEGY.KEY=VALUE for one")
     p.add_argument("--qty", type=int, help="units per entry (same as --set qty=N)")
-    p.add_argument("--capital", type=float, default=1_000_000.0, help="starting capital in rupees")
+    p.add_argument("--capital", type=_capital, default=1_000_000.0, metavar="RUPEES",
+                   help="the account's capital: 1000000, 10L, 1.5cr (default 10L)")
     p.add_argument("--costs", choices=("zerodha", "none"), default="zerodha")
     p.add_argument("--slippage", help="adverse slippage on market fills: 0, 1tick, 2bps (same as --set slippage=)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", metavar="DIR", help="write results here")
+
+
+def _capital(text: str) -> float:
+    from core.risk.limits import parse_rupees
+
+    try:
+        return float(parse_rupees(text, key="--capital", allow_off=False))
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def _risk_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--risk", "--limit", dest="risk", action="append", default=[], metavar="KEY=VALUE",
+                   help="a risk setting over config.toml's [risk] (docs/risk.md), e.g. risk_per_trade_pct=0.5, "
+                        "heat_cap_pct=3, dd_hard_pct=2, daily_loss_pct=1.5, max_positions=5")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -405,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--priority", choices=MODES, default="best",
                      help="several strategies firing on one instrument in one bar: best one enters, or all")
     sim.add_argument("--no-ledger", action="store_true", help="do not save this run in the ledger")
+    _risk_arg(sim)
+    sim.add_argument("--compare-risk", action="store_true",
+                     help="run with the risk settings and without them, and print both side by side")
     sim.set_defaults(func=cmd_sim)
 
     rep = sub.add_parser("replay", help="history through the live engine, paper fills (replay-paper)")
@@ -414,8 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--strategy", action="append", metavar="NAME", help="strategies for SYMBOL:* arms")
     rep.add_argument("--speed", type=_speed, default=None, metavar="max|N",
                      help="max (default: as fast as possible) or N times real time")
-    rep.add_argument("--limit", action="append", default=[], metavar="KEY=VALUE",
-                     help="risk limit, e.g. daily_loss_limit=25k, max_open_positions=5, orders_per_second=8")
+    _risk_arg(rep)
     _run_args(rep)
     rep.add_argument("--priority", choices=MODES, default="best")
     rep.add_argument("--no-ledger", action="store_true", help="do not project this run into the ledger")

@@ -144,6 +144,7 @@ class Engine:
         self._cutoff_of: tuple[dt.date | None, dt.datetime | None] = (None, None)  # the day's cutoff, looked up once
         self._holding: set[tuple[str, str]] = set()  # slots with an open position
         self.guard = PortfolioGuard(self)  # sizing, exposure, tail risk, drawdown (core.risk.portfolio_risk)
+        self.lift_locks_daily = False  # a simulation's stand-in for the trader who resets a lock overnight
 
     # ------------------------------------------------------------------ entry points
 
@@ -387,6 +388,8 @@ class Engine:
             "day": day.isoformat(), "mode": self.mode, "config_hash": self.config_hash,
             "app_version": self.app_version, "costs": self.costs, "lock": self.locked,
         }, "")
+        if self.lift_locks_daily and self.locked:
+            self._reset_lock("the simulator, at the next session (as a trader would before the open)")
         if self.halt_reason == "cutoff":  # the cutoff halts a day; a lock stays until a human lifts it
             self.halt_reason = ""
             self._set_state(TradingState.ACTIVE, "a new session")

@@ -46,6 +46,7 @@ class KiteSettings:
     canary_qty: int = 1
     home: Path = Path(".")
     product: str = "MIS"  # MIS intraday (the cutoff squares off), NRML F&O carry, CNC delivery
+    risk: Sequence[str] = ()  # --risk KEY=VALUE over config.toml's [risk] (core.risk.settings)
     algo_id: str | None = None  # the exchange-issued algo id sent with every order (SEBI's framework)
 
     def check(self) -> None:
@@ -126,7 +127,7 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     from core.execution.paper import PaperBroker
     from core.market.feeds.kite import KiteFeed, Subscription
     from core.market.instruments import default_master
-    from core.risk.limits import RiskLimits
+    from core.risk.settings import load_limits
 
     settings.check()
     home = settings.home
@@ -153,7 +154,9 @@ def build_kite_host(settings: KiteSettings, access_token: str, *, on_snapshot: C
     if real_orders:
         broker.clock = clock
     warm = warmup_bars(gateway, rows, home, first.time if first is not None else now)
-    limits = RiskLimits(capital=Decimal(str(gateway.margins()["equity"]["net"]))) if real_orders else None
+    # real orders: the capital is the account's margin (a --risk capital=... overrides it)
+    account = Decimal(str(gateway.margins()["equity"]["net"])) if real_orders else None
+    limits = load_limits(home, settings.risk, capital=float(account) if account is not None else None)
     session = open_live_session(settings.mode, broker, feed, strategies_for(settings), settings.arms, clock=clock,
                                 home=home, master=master, warmup=warm, limits=limits, on_snapshot=on_snapshot,
                                 tape=tape, snapshot_hz=snapshot_hz)

@@ -58,6 +58,8 @@ def add_run_parsers(sub: Any) -> None:
                      help="port of the login redirect catcher (the app's registered redirect URL)")
     run.add_argument("--canary-qty", type=int, default=1, help="canary mode: the most any pair may trade")
     add_order_terms(run)
+    run.add_argument("--risk", action="append", default=[], metavar="KEY=VALUE",
+                     help="a risk setting over config.toml's [risk] (docs/risk.md)")
     run.add_argument("--until", help="stop at this IST time (HH:MM); default: until interrupted")
     run.add_argument("--confirm-live", action="store_true", help="live mode sends real orders: say so")
     run.set_defaults(func=cmd_run)
@@ -112,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = KiteSettings(args.mode, args.api_key or "", arms, parse_sets(args.set, sorted({n for _, n in arms})),
                             kite_root=args.kite_root, ws_root=args.kite_ws_root, clock=args.clock,
                             canary_qty=args.canary_qty, home=atw_home(), product=args.product,
-                            algo_id=args.algo_id)
+                            algo_id=args.algo_id, risk=tuple(args.risk))
     settings.check()
     token = _session_token(KiteConnect(settings.api_key, root=args.kite_root), args)
     host = build_kite_host(settings, token)
