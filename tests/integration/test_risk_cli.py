@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
 from tests.integration.test_cli import run, two_files  # noqa: F401 - the fixture
 
 GUARDS = ["--risk", "sizing=risk", "--risk", "risk_per_trade_pct=0.2", "--risk", "heat_cap_pct=0.5",

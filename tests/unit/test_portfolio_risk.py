@@ -11,7 +11,14 @@ from core.clock import IST
 from core.market.bars import Bar
 from core.market.instruments import default_master
 from core.risk.limits import RiskLimits
-from core.risk.portfolio_risk import CORRELATION, COOLDOWN, LOCKOUT, TAIL, VAR_HORIZON_BARS, PortfolioRisk
+from core.risk.portfolio_risk import (
+    COOLDOWN,
+    CORRELATION,
+    LOCKOUT,
+    TAIL,
+    VAR_HORIZON_BARS,
+    PortfolioRisk,
+)
 from core.risk.tail import figures
 
 NOW = dt.datetime(2026, 12, 3, 13, 0, tzinfo=IST)
