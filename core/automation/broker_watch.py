@@ -93,6 +93,7 @@ class BrokerWatch:
                 self.engine.alert("error", f"could not cancel orphan order {order['order_id']}: {exc}")
         if result.gaps:
             self.engine.hold_entries(f"{UNRECONCILED}: {result.summary()}")
+            self.engine.kill_triggers.on_mismatch(result.summary())
         elif self.engine.entry_hold.startswith(UNRECONCILED):
             self.engine.release_entries("the broker's books agree with ours again")
         self._account()

@@ -50,6 +50,7 @@ from core.automation.events import (
     ResetLock,
     Timer,
 )
+from core.automation.kill_triggers import KillTriggers
 from core.automation.market_tape import MarketTape
 from core.automation.portfolio_guard import PortfolioGuard
 from core.automation.recovery import JournalBook, position_levels, spent_roles
@@ -144,6 +145,7 @@ class Engine:
         self._cutoff_of: tuple[dt.date | None, dt.datetime | None] = (None, None)  # the day's cutoff, looked up once
         self._holding: set[tuple[str, str]] = set()  # slots with an open position
         self.guard = PortfolioGuard(self)  # sizing, exposure, tail risk, drawdown (core.risk.portfolio_risk)
+        self.kill_triggers = KillTriggers(self)  # the kill switch pulled by rules over the engine's telemetry
         self.lift_locks_daily = False  # a simulation's stand-in for the trader who resets a lock overnight
 
     # ------------------------------------------------------------------ entry points
@@ -179,6 +181,7 @@ class Engine:
             self._fire(event)
         else:
             self._command(event)
+        self.drain_commands()  # a kill an automatic trigger pulled during this event
         self._flatten_if_due()
         self.publish()
 
@@ -537,6 +540,7 @@ class Engine:
         slot.begin_entry(pid, pending, request.client_order_id)
         decided = {"action": pending.action.name.lower(), "atr": repr(float(pending.atr)), "margin_price": repr(bar.close),
                    "confidence": repr(float(pending.confidence)), "signal_time": utc_text(pending.signal_time)}
+        self.kill_triggers.on_sent(self.clock.now())
         self._apply_broker(self.orders.submit(request, slot.entry_trace, decided))
         self.guard.expose(slot)
 
@@ -576,6 +580,7 @@ class Engine:
                 self._alert("warning", f"exits held back: {decision.reason}")
             self._held.append((request, trace))
             return
+        self.kill_triggers.on_sent(self.clock.now())
         self._apply_broker(self.orders.submit(request, trace))
 
     def _send_held(self) -> None:
@@ -617,6 +622,7 @@ class Engine:
         self.guard.expose(slot)
         if update.status is OrderStatus.REJECTED:
             self._alert("error", f"{request.client_order_id} rejected: {update.message}")
+            self.kill_triggers.on_reject(update.time, request.client_order_id, update.message)
             if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
                 self._reprotect(slot, request)
 
@@ -936,6 +942,11 @@ class Engine:
         self._disarm(slot.symbol, slot.strategy.name, f"strategy error: {error}")
         self._alert("error", f"{slot.name} failed and was disarmed: {error}")
 
+    def kill(self, reason: str) -> None:
+        """The kill switch, pulled on the engine's thread by an automatic trigger: applied as the
+        trader's would be, once the event being handled is done (not in the middle of it)."""
+        self.post(Kill(reason))
+
     def _kill(self, reason: str) -> None:
         self._write(RecordType.COMMAND, {"command": "kill", "reason": reason}, "")
         self.halt_reason = "kill"
@@ -947,6 +958,7 @@ class Engine:
         self._write(RecordType.COMMAND, {"command": "reset_lock", "by": by, "lock": self.locked}, "")
         if not self.locked:
             return
+        self.kill_triggers.reset()
         what = LOCK_NAMES.get(self.halt_reason, "lock")
         if self.day is not None and self._cutoff_done == self.day:
             self.halt_reason = "cutoff"

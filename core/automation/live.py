@@ -161,8 +161,11 @@ FEED_STALE = "the feed is stale"
 
 
 def _watch_feed(engine: Engine, feed: LiveFeed) -> None:
-    """No tick for the feed's ``stale_after_s``: entries held (alert once) until ticks flow again."""
+    """No tick for the feed's ``stale_after_s``: entries held (alert once) until ticks flow again;
+    and the stale-feed kill trigger is told how long it has been silent."""
     stale = getattr(feed, "stale", False)
+    if stale:
+        engine.kill_triggers.on_feed(getattr(feed, "last_tick_age_s", None))
     if stale and not engine.entry_hold:
         age = getattr(feed, "last_tick_age_s", None)
         engine.hold_entries(f"{FEED_STALE}: no tick for {age:.0f} s" if age is not None else

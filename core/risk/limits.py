@@ -132,6 +132,16 @@ def parse_fraction(text: str | int | float | Decimal, *, key: str) -> Decimal:
     return parse_pct(text, key=key, maximum=Decimal(1))
 
 
+def _switch(value: object, *, key: str) -> int:
+    """on/off, true/false, yes/no, 1/0 as 1 or 0."""
+    text = str(value).strip().lower()
+    if text in ("1", "on", "true", "yes"):
+        return 1
+    if text in ("0", "off", "false", "no", "none", ""):
+        return 0
+    raise ConfigError(f"{value!r} is not on or off", where=key)
+
+
 def parse_choice(text: object, *, key: str, choices: tuple[str, ...]) -> str:
     value = str(text).strip().lower()
     if value not in choices:
@@ -160,13 +170,14 @@ def parse_windows(text: object, *, key: str) -> tuple[tuple[dt.time, dt.time], .
 
 
 _RUPEE_FIELDS = ("capital", "max_loss_per_trade", "daily_loss_limit", "max_order_value")
-_COUNT_FIELDS = ("max_open_positions", "orders_per_second", "orders_per_minute")
+_COUNT_FIELDS = ("max_open_positions", "orders_per_second", "orders_per_minute", "kill_rejects_window_s")
 _PCT_FIELDS = ("risk_per_trade_pct", "vol_target_pct", "kelly_cap_pct", "daily_loss_pct", "dd_soft_pct",
                "dd_hard_pct", "heat_cap_pct", "max_instrument_pct", "max_sector_pct", "max_strategy_pct",
                "max_underlying_pct", "max_expiry_pct", "max_gross_pct", "max_net_pct", "var_limit_pct",
                "cvar_limit_pct", "stress_limit_pct", "stress_gap_pct")
 _FRACTION_FIELDS = ("kelly_fraction", "dd_soft_scale", "max_corr")
-_OPTIONAL_COUNTS = ("loss_streak", "cooldown_min")  # 0 = off
+_OPTIONAL_COUNTS = ("loss_streak", "cooldown_min", "kill_rejects", "kill_orders_per_min", "kill_stale_s",
+                    "kill_on_mismatch")  # 0 = off
 _CHOICES = {"sizing": ("fixed", "risk", "vol", "kelly"), "cap_action": ("refuse", "reduce")}
 _ALIASES = {"max_positions": "max_open_positions"}
 _PCT_MAX = {"max_gross_pct": Decimal(1000), "max_net_pct": Decimal(1000), "max_instrument_pct": Decimal(1000),
@@ -215,6 +226,12 @@ class RiskLimits:
     loss_streak: int = 0
     cooldown_min: int = 0
     lockout: tuple[tuple[dt.time, dt.time], ...] = ()
+    # automatic kill triggers (core.automation.kill_triggers)
+    kill_rejects: int = 0
+    kill_rejects_window_s: int = 60
+    kill_orders_per_min: int = 0
+    kill_stale_s: int = 0
+    kill_on_mismatch: int = 0  # 1: on
 
     def __post_init__(self) -> None:
         for name in _RUPEE_FIELDS:
@@ -222,6 +239,7 @@ class RiskLimits:
             object.__setattr__(self, name, value)
         for name in _COUNT_FIELDS:
             object.__setattr__(self, name, parse_count(getattr(self, name), key=name))
+        object.__setattr__(self, "kill_on_mismatch", _switch(self.kill_on_mismatch, key="kill_on_mismatch"))
         for name in _OPTIONAL_COUNTS:
             object.__setattr__(self, name, parse_count(getattr(self, name), key=name, minimum=0))
         for name in _PCT_FIELDS:

@@ -37,13 +37,14 @@ KEY = f"NSE:{SYMBOL}"
 Records = list[tuple[str, dict[str, Any], str]]
 
 
-def live_engine(broker: KiteBroker, writer: JournalWriter, start: dt.datetime) -> tuple[Engine, Records]:
+def live_engine(broker: KiteBroker, writer: JournalWriter, start: dt.datetime,
+                limits: RiskLimits | None = None) -> tuple[Engine, Records]:
     """An engine trading DEMO_TREND:ema_cross through ``broker``, journaling to ``writer``."""
     master = default_master()
     clock = writer.clock
     assert isinstance(clock, SimClock)
     clock.set(start)
-    limits = RiskLimits()
+    limits = limits or RiskLimits()
     records: Records = []
 
     def record(kind: Any, payload: Any, trace: str) -> None:
@@ -57,14 +58,15 @@ def live_engine(broker: KiteBroker, writer: JournalWriter, start: dt.datetime) -
     return engine, records
 
 
-def engine_holding_a_position(rig: KiteRig, home: Path) -> tuple[Engine, Records, Iterator[Any], JournalWriter]:
+def engine_holding_a_position(rig: KiteRig, home: Path, limits: RiskLimits | None = None
+                              ) -> tuple[Engine, Records, Iterator[Any], JournalWriter]:
     """A live engine fed a synthetic day until a position is open with its stop working at Kite;
     the rest of the day's events and the engine's journal writer."""
     s = synthetic("SYN", sessions=2, seed=31)
     series = BarSeries(SYMBOL, s.frame, 1, s.source)
     start = series.frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
     writer = JournalWriter(SimClock(start), "live", home=home, batch_ms=0)
-    engine, records = live_engine(rig.broker, writer, start)
+    engine, records = live_engine(rig.broker, writer, start, limits)
     events = iter(ReplayFeed([series]).events())
     for event in events:
         if isinstance(event, Tick):
