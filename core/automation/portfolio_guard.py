@@ -63,6 +63,7 @@ class PortfolioGuard:
                   coid: str) -> tuple[int, str, str, str]:
         """(quantity, how it was sized, refusal code, why) for an entry decided at ``price``."""
         engine = self.engine
+        self.watch_drawdown()  # this event's prices first: a limit crossed on this tick locks before any entry
         limits = engine.risk.limits
         rms = engine.risk.rms
         margin_unit = margin_free = None
