@@ -187,7 +187,7 @@ def _guarded_sim(args: argparse.Namespace, strategies: list[Strategy], data: Loa
     from core.market.instruments import InstrumentMaster, default_master
     from core.risk.limits import RiskLimits
     from core.risk.settings import load_limits
-    from core.simulator.risk_compare import format_comparison, risk_figures
+    from core.simulator.risk_compare import format_comparison, risk_figures, without_guardrails
 
     limits = load_limits(atw_home(), args.risk, capital=args.capital)
     arms = [(s.symbol, st.name) for s in data.series for st in strategies]
@@ -211,7 +211,7 @@ def _guarded_sim(args: argparse.Namespace, strategies: list[Strategy], data: Loa
              "a lock (daily loss, hard drawdown) is lifted at the next session, as a trader would",
              f"journal: {guarded.journal_dir}"]
     if args.compare_risk:
-        bare = run(RiskLimits(capital=limits.capital, max_open_positions=limits.max_open_positions))
+        bare = run(without_guardrails(limits))
         bare_figures = risk_figures(bare.report, bare.trades, bare.journal_dir)
         guarded.report["without_guardrails"] = bare_figures
         notes.append("\n" + format_comparison(figures, bare_figures))

@@ -3,7 +3,9 @@
 ``atw sim --risk ...`` (or a ``[risk]`` table in ``config.toml``) runs the strategies through the
 live engine, where the portfolio risk engine sizes and checks every entry (a portfolio cannot be
 judged one instrument at a time, as the fast path trades). ``--compare-risk`` runs the same
-data again with the guardrails off (the capital and the engine's basic limits kept) and prints
+data again with the guardrails off — caps, heat, correlation, tail limits, drawdown levels, the
+daily loss limit, cooldowns, lockouts, kill triggers — keeping the capital, the sizing and the
+order basics, so the difference is the guardrails' alone — and prints
 both side by side: trades, net P&L, max drawdown, the worst day, the entries each rule refused,
 the locks that fired. No trader watches a simulation, so a lock (daily loss, hard drawdown) is
 lifted at the next session's start, as a trader would before the open (journaled as such).
@@ -19,6 +21,15 @@ import pandas as pd
 from core.clock import IST
 from core.journal.reader import iter_records
 from core.journal.records import RecordType
+from core.risk.limits import RiskLimits
+
+KEPT = ("capital", "max_open_positions", "orders_per_second", "orders_per_minute", "sizing", "risk_per_trade_pct",
+        "vol_target_pct", "kelly_fraction", "kelly_cap_pct")  # what a run "without guardrails" keeps
+
+
+def without_guardrails(limits: RiskLimits) -> RiskLimits:
+    """The same capital, sizing and order basics, every guardrail off."""
+    return RiskLimits(**{name: getattr(limits, name) for name in KEPT})
 
 
 def risk_figures(report: dict[str, Any], trades: pd.DataFrame, journal_dir: Any) -> dict[str, Any]:
