@@ -32,21 +32,24 @@ from PySide6.QtWidgets import (
 from app.models.palette import DeskPalette, desk_palette
 from app.theme import restyle
 from app.widgets.live_label import LiveLabel
+from app.widgets.portfolio_box import PortfolioBox
 from app.widgets.progress import set_bar_value
 from core.automation.events import Command, ResetLock
 from core.automation.snapshot import Alert, Snapshot
 from core.risk.limits import format_inr
+from core.risk.state import LOCK_NAMES, LOCKS
 
 BAR_MAX = 10_000  # basis points
 WARN_AT = Decimal("0.70")
 DANGER_AT = Decimal("0.90")
-LOCKS = ("kill", "loss")  # halt reasons a human must lift
 
 _REASONS = {
     "kill": "Kill switch: every working order cancelled, every position flattened. "
             "Trading is locked until a human resets it.",
     "loss": "Daily loss limit reached: no new entries, open positions keep their stops. "
             "Locked until a human resets it.",
+    "drawdown": "Hard drawdown level reached: every position flattened, trading halted. "
+                "Locked until a human resets it.",
     "cutoff": "Past today's cutoff: no new entries; open positions are closed at the cutoff.",
 }
 _PLAIN = {
@@ -103,7 +106,7 @@ class RiskPanel(QWidget):
         self.reset_button = QPushButton("Reset lock…")
         self.reset_button.setMinimumHeight(40)
         self.reset_button.setEnabled(False)
-        self.reset_button.setToolTip("Lift the kill switch or the daily loss lock (asks first). "
+        self.reset_button.setToolTip("Lift the kill switch, the daily loss lock or the drawdown lock (asks first). "
                                      "Pairs stay disarmed: arm again deliberately.")
         self.reset_button.clicked.connect(self.reset_lock)
 
@@ -126,11 +129,11 @@ class RiskPanel(QWidget):
             ("Available", self.available_label)], ("Utilisation", self.utilisation_bar, self.utilisation_text))
 
         self.realised_label, self.unrealised_label, self.day_pnl_label = _rupees(), _rupees(), _rupees()
-        self.loss_limit_label = _rupees()
+        self.charges_label, self.loss_limit_label = _rupees(), _rupees()
         self.loss_bar, self.loss_text = self._bar(), QLabel()
         pnl = self._group("Day P&&L", [
-            ("Realised", self.realised_label), ("Unrealised", self.unrealised_label),
-            ("Day P&L", self.day_pnl_label), ("Daily loss limit", self.loss_limit_label)],
+            ("Realised", self.realised_label), ("Charges", self.charges_label), ("Unrealised", self.unrealised_label),
+            ("Day P&L, net", self.day_pnl_label), ("Daily loss limit", self.loss_limit_label)],
             ("Loss limit used", self.loss_bar, self.loss_text))
 
         self.positions_label, self.per_trade_label = LiveLabel("9999 of 9999"), _rupees()
@@ -149,10 +152,11 @@ class RiskPanel(QWidget):
                              " font-weight:normal }")
         QVBoxLayout(alerts).addWidget(self.alerts_list)
 
+        self.portfolio = PortfolioBox()
         self._boxes = boxes = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        for box in (margin, pnl, limits):
+        for box in (margin, pnl, limits, self.portfolio):
             boxes.addWidget(box, 1)
-        self._box_widgets = (margin, pnl, limits)
+        self._box_widgets = (margin, pnl, limits, self.portfolio)
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addLayout(state_row)
@@ -197,8 +201,9 @@ class RiskPanel(QWidget):
         self.available_label.setText(format_inr(rms.available))
         self._fill(self.utilisation_bar, self.utilisation_text, rms.utilisation, f"{rms.utilisation * 100:.2f} % of funds")
 
-        day = snap.realised + snap.unrealised
+        day = snap.realised - snap.day_charges + snap.unrealised  # what the daily loss limit acts on
         self.realised_label.setText(format_inr(snap.realised))
+        self.charges_label.setText(format_inr(-snap.day_charges) if snap.day_charges else format_inr(Decimal(0)))
         self.unrealised_label.setText(format_inr(snap.unrealised))
         self.day_pnl_label.setText(format_inr(day))
         for label, value in ((self.realised_label, snap.realised), (self.unrealised_label, snap.unrealised),
@@ -206,12 +211,14 @@ class RiskPanel(QWidget):
             colour = p.up if value > 0 else p.down if value < 0 else p.text
             restyle(label, f"color:{colour}; font-weight:bold")
         loss = max(-day, Decimal(0))
-        if limits.daily_loss_limit > 0:
-            self.loss_used = loss / limits.daily_loss_limit
-            self.loss_limit_label.setText(format_inr(limits.daily_loss_limit))
+        loss_limit = min((x for x in (limits.daily_loss_limit, limits.pct_of_capital(limits.daily_loss_pct)) if x > 0),
+                         default=Decimal(0))  # the rupee limit or the % of capital, the tighter
+        if loss_limit > 0:
+            self.loss_used = loss / loss_limit
+            self.loss_limit_label.setText(format_inr(loss_limit))
             self.loss_bar.setEnabled(True)
             self._fill(self.loss_bar, self.loss_text, self.loss_used,
-                       f"{format_inr(loss)} of {format_inr(limits.daily_loss_limit)}"
+                       f"{format_inr(loss)} of {format_inr(loss_limit)}"
                        f"  ({self.loss_used * 100:.1f} %)")
         else:
             self.loss_used = None
@@ -228,6 +235,7 @@ class RiskPanel(QWidget):
         self.per_trade_label.setText(self._rupees_or_off(limits.max_loss_per_trade))
         self.order_value_label.setText(self._rupees_or_off(limits.max_order_value))
         self.rate_label.setText(f"{limits.orders_per_second} / s, {limits.orders_per_minute} / min")
+        self.portfolio.show_view(snap.portfolio, p)
         if snap.alerts != self._alerts_shown:
             self._show_alerts(snap.alerts)
 
@@ -247,7 +255,7 @@ class RiskPanel(QWidget):
         snap = self._snap
         if snap is None or snap.halt_reason not in LOCKS:
             return None
-        what = "kill switch" if snap.halt_reason == "kill" else "daily loss lock"
+        what = LOCK_NAMES.get(snap.halt_reason, "lock")
         if not self._confirm(f"Lift the {what}?\n\nTrading goes back to ACTIVE (HALTED if today's cutoff has "
                              "passed). Every pair stays disarmed until you arm it again."):
             return None

@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
             restyle(self.broker_label, "color:#e0474c; font-weight:bold" if logged_out else "")
             if self.broker_login is not None:
                 self.broker_login.show(snap)
-            pnl = snap.realised + snap.unrealised
+            pnl = snap.realised - snap.day_charges + snap.unrealised
             self.pnl_label.setText(f"day P&L ₹{pnl:,.2f}")
 
     def _show_feed_health(self) -> None:

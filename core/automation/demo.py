@@ -20,7 +20,8 @@ from core.automation.snapshot import Snapshot
 from core.clock import IST
 from core.errors import DataError
 from core.market.loader import load_many
-from core.paths import resource
+from core.paths import atw_home, resource
+from core.risk.settings import load_limits
 from core.strategies import REGISTRY, create
 
 DEMO_SPEED = 60.0  # a minute of market time a second: a session in about six minutes
@@ -57,6 +58,7 @@ def open_demo_session(
     strategies = [create(name, qty=str(DEMO_QTY), slippage="1tick") for name in names]
     warm, rest = resume_split(data.series, play_from)
     arms = [(s.symbol, name) for s in data.series for name in names]
+    limits = load_limits(home if home is not None else atw_home())  # config.toml's [risk], when there is one
     return open_replay_session(rest, strategies, arms, costs="zerodha", speed=speed, home=home, ledger=ledger,
                                warmup=warm, tape=tape, on_snapshot=on_snapshot, snapshot_hz=snapshot_hz,
-                               run=run)
+                               run=run, limits=limits)

@@ -24,7 +24,10 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.automation.snapshot import Gauge, PortfolioView
+from core.clock import IST
 from core.risk.drawdown import DAILY_LOSS, HARD, OK, SOFT
+from core.risk.limits import RiskLimits, format_inr
 from core.risk.portfolio_risk import PortfolioRisk
 from core.risk.state import TradingState
 from core.simulator.costs import cost_model, trade_charges
@@ -152,6 +155,81 @@ class PortfolioGuard:
         elif level == HARD and engine.halt_reason != "drawdown":
             engine.lock("drawdown", TradingState.REDUCING, why)
             engine.stand_down(f"drawdown: {why}", "risk")
+
+
+    # ------------------------------------------------------------------ the view
+
+    def view(self) -> PortfolioView:
+        """What the risk panel shows (on the engine's thread, at the snapshot rate)."""
+        limits = self.engine.risk.limits
+        book = self.risk.book
+        capital = limits.capital
+        gauges = [_gauge("portfolio heat", book.heat, limits.pct_of_capital(limits.heat_cap_pct),
+                         "an entry risking more than what is left is refused" if limits.cap_action == "refuse"
+                         else "an entry is cut to what is left"),
+                  _gauge("gross exposure", book.gross, limits.pct_of_capital(limits.max_gross_pct)),
+                  _gauge("net exposure", abs(book.net), limits.pct_of_capital(limits.max_net_pct))]
+        for group, key in (("instrument", "max_instrument_pct"), ("sector", "max_sector_pct"),
+                           ("strategy", "max_strategy_pct"), ("underlying", "max_underlying_pct"),
+                           ("expiry", "max_expiry_pct")):
+            pct = getattr(limits, key)
+            if pct > 0:
+                name, used = book.most_used(group)
+                gauges.append(_gauge(f"{group} {name or '-'}", used, limits.pct_of_capital(pct)))
+        pnl = self.engine.day_pnl() - self.day_charges
+        peak = self.risk.drawdown.peak_pnl
+        drawdown = max(peak - pnl, Decimal(0))
+        peak_equity = capital + peak
+        for name, pct, what in (("drawdown to soft level", limits.dd_soft_pct, "entries sized down"),
+                                ("drawdown to hard level", limits.dd_hard_pct, "flatten and lock")):
+            if pct > 0:
+                gauges.append(_gauge(name, drawdown, (peak_equity * pct / 100).quantize(Decimal("0.01")), what))
+        loss_limits = [x for x in (limits.daily_loss_limit, limits.pct_of_capital(limits.daily_loss_pct)) if x > 0]
+        if loss_limits:
+            gauges.append(_gauge("daily loss (net of charges)", max(-pnl, Decimal(0)), min(loss_limits),
+                                 "entries locked"))
+        figures = self.risk.figures() if self.risk.book.items else None
+        var95 = self.risk.tail.figures(confidence=0.95).var_hist if figures is not None else None
+        if figures is not None:
+            for name, value, pct in (("99% VaR", figures.var_hist, limits.var_limit_pct),
+                                     ("99% CVaR", figures.cvar_hist, limits.cvar_limit_pct),
+                                     ("worst stress", -figures.worst_stress[1], limits.stress_limit_pct)):
+                if pct > 0:
+                    gauges.append(_gauge(name, value, limits.pct_of_capital(pct), "an entry that passes it is refused"))
+        now = self.engine.clock.now()
+        cooldowns = tuple(f"{strategy} until {until.astimezone(IST):%H:%M}"
+                          for strategy, until in sorted(self.risk.cooldowns.until.items()) if until > now)
+        return PortfolioView(
+            sizing=_sizing_text(limits), gauges=tuple(gauges), drawdown_level=self.level,
+            var95=_paise(var95), var99=_paise(figures.var_hist) if figures else None,
+            cvar99=_paise(figures.cvar_hist) if figures else None,
+            worst_stress=(figures.worst_stress[0], _paise(figures.worst_stress[1]) or Decimal(0)) if figures else None,
+            cooldowns=cooldowns)
+
+
+def _gauge(name: str, used: float | Decimal, limit: Decimal, trips: str = "") -> Gauge:
+    used_d = _paise(used) or Decimal(0)
+    if limit > 0:
+        room = limit - used_d
+        said = f"{format_inr(room)} left" if room >= 0 else f"passed by {format_inr(-room)}"
+        trips = f"{said}: {trips}" if trips else said
+    return Gauge(name, used_d, limit, trips if limit > 0 else "")
+
+
+def _paise(value: float | Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(repr(float(value))).quantize(Decimal("0.01"))
+
+
+def _sizing_text(limits: RiskLimits) -> str:
+    if limits.sizing == "risk":
+        return f"risk {limits.risk_per_trade_pct}% a trade ({format_inr(limits.pct_of_capital(limits.risk_per_trade_pct))})"
+    if limits.sizing == "vol":
+        return f"volatility target {limits.vol_target_pct}% per ATR"
+    if limits.sizing == "kelly":
+        return f"Kelly x{limits.kelly_fraction}, at most {limits.kelly_cap_pct}% at risk"
+    return "fixed: each strategy's qty"
 
 
 _RANK = {OK: 0, SOFT: 1, DAILY_LOSS: 2, HARD: 3}

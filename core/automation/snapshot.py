@@ -69,6 +69,34 @@ class SlotView:
 
 
 @dataclass(frozen=True, slots=True)
+class Gauge:
+    """One limit: what is used of it now, the limit (0: off), and what would trip it, in words."""
+
+    name: str
+    used: Decimal
+    limit: Decimal
+    trips: str = ""
+
+    @property
+    def fraction(self) -> Decimal:
+        return self.used / self.limit if self.limit > 0 else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioView:
+    """The portfolio risk engine's picture: sizing, caps in use, drawdown, tail risk, cooldowns."""
+
+    sizing: str
+    gauges: tuple[Gauge, ...]  # heat, gross, net, the most used group of each group cap, drawdown, daily loss, tail
+    drawdown_level: str  # ok, soft, daily_loss, hard
+    var95: Decimal | None  # historical, rupees over 15 minutes (None: too little history yet)
+    var99: Decimal | None
+    cvar99: Decimal | None
+    worst_stress: tuple[str, Decimal] | None
+    cooldowns: tuple[str, ...]  # "ema_cross until 11:05"
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     time: dt.datetime
     state: str
@@ -86,6 +114,8 @@ class Snapshot:
     limits: RiskLimits = RiskLimits()
     last_tick_at: dt.datetime | None = None  # the newest tick of any instrument (market clock)
     entry_hold: str = ""  # why new entries are held (the broker session ended, ...), or ""
+    portfolio: PortfolioView | None = None
+    day_charges: Decimal = Decimal(0)  # the charges of the day's closed trades (the lock acts on P&L net of them)
 
 
 def level_or_none(x: float) -> float | None:
@@ -122,7 +152,8 @@ def build_snapshot(engine: Engine, alerts: int = 20) -> Snapshot:
         unrealised=sum((p.unrealised for p in positions), Decimal(0)), rms=engine.risk.rms.snapshot(),
         cutoff_in=engine.clock.time_to_cutoff(now), alerts=tuple(engine.alerts[-alerts:]),
         mode=engine.mode, broker=engine.broker.name, limits=engine.risk.limits,
-        last_tick_at=engine.last_tick_time, entry_hold=engine.entry_hold,
+        last_tick_at=engine.last_tick_time, entry_hold=engine.entry_hold, portfolio=engine.guard.view(),
+        day_charges=engine.guard.day_charges,
     )
 
 

@@ -91,6 +91,14 @@ class PortfolioBook:
     def gross_of(self, group: str, value: str) -> float:
         return self._gross.get((group, value), 0.0)
 
+    def most_used(self, group: str) -> tuple[str, float]:
+        """The value of ``group`` with the most gross notional, and that notional ("", 0 when none)."""
+        best = ("", 0.0)
+        for (g, value), gross in self._gross.items():
+            if g == group and gross > best[1] + 1e-9:
+                best = (value, gross)
+        return best
+
     def _add(self, item: Exposure, sign: float) -> None:
         n = item.notional * sign
         for key in zip(GROUPS, item.groups, strict=True):
