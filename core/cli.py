@@ -183,38 +183,19 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def _guarded_sim(args: argparse.Namespace, strategies: list[Strategy], data: LoadResult) -> int:
     """A simulation under the risk settings: through the live engine, where the portfolio risk
     engine sizes and checks every entry; with ``--compare-risk``, beside a run without them."""
-    from core.automation.replay import run_replay
-    from core.market.instruments import InstrumentMaster, default_master
-    from core.risk.limits import RiskLimits
     from core.risk.settings import load_limits
-    from core.simulator.risk_compare import format_comparison, risk_figures, without_guardrails
+    from core.simulator.risk_compare import format_comparison, run_guarded, without_guardrails
 
     limits = load_limits(atw_home(), args.risk, capital=args.capital)
-    arms = [(s.symbol, st.name) for s in data.series for st in strategies]
-    base = default_master()  # an instrument the master lacks is assumed, as the fast path assumes it
-    master = InstrumentMaster({**{sym: base.get(sym) for sym in base.symbols()},
-                               **{s.symbol: base.for_prices(s.symbol, s.frame["close"].to_numpy())
-                                  for s in data.series if s.symbol not in base}})
-
-    def lift_locks_overnight(engine: Any) -> None:  # no trader in a simulation: a lock lasts its day
-        engine.lift_locks_daily = True
-
-    def run(with_limits: RiskLimits) -> Any:
-        return run_replay(data.series, strategies, arms, costs=args.costs, capital=float(with_limits.capital),
-                          priority=args.priority, limits=with_limits, master=master, ledger=False,
-                          on_engine=lift_locks_overnight)
-
-    guarded = run(limits)
-    figures = risk_figures(guarded.report, guarded.trades, guarded.journal_dir)
-    guarded.report.update(engine="event+risk", risk=figures)
+    guarded = run_guarded(data.series, strategies, limits, costs=args.costs, priority=args.priority)
     notes = ["the risk settings need the whole portfolio: run through the live engine (as atw replay); "
              "a lock (daily loss, hard drawdown) is lifted at the next session, as a trader would",
              f"journal: {guarded.journal_dir}"]
     if args.compare_risk:
-        bare = run(without_guardrails(limits))
-        bare_figures = risk_figures(bare.report, bare.trades, bare.journal_dir)
-        guarded.report["without_guardrails"] = bare_figures
-        notes.append("\n" + format_comparison(figures, bare_figures))
+        bare = run_guarded(data.series, strategies, without_guardrails(limits), costs=args.costs,
+                           priority=args.priority)
+        guarded.report["without_guardrails"] = bare.report["risk"]
+        notes.append("\n" + format_comparison(guarded.report["risk"], bare.report["risk"]))
     _show_run(args, guarded.trades, guarded.report, notes)
     return 0
 

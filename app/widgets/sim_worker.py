@@ -27,7 +27,10 @@ from core.cli import build_strategies
 from core.errors import AtwError, ConfigError, DataError
 from core.market.bars import BarSeries
 from core.market.loader import LoadResult, load_many
+from core.paths import atw_home
+from core.risk.settings import load_limits
 from core.simulator.costs import cost_model
+from core.simulator.risk_compare import run_guarded
 from core.simulator.run import simulate
 from core.strategies import Strategy
 
@@ -59,6 +62,7 @@ class SimSettings:
     start: dt.date | None = None
     end: dt.date | None = None
     save_to_ledger: bool = True
+    risk: tuple[str, ...] = ()  # "key=value" risk settings, as --risk: the run goes through the live engine
 
     def all_sets(self) -> list[str]:
         """The ``--set`` items with ``--slippage`` folded in, exactly as ``core.cli.main`` does."""
@@ -79,6 +83,7 @@ class SimSettings:
             argv += ["--from", self.start.isoformat()]
         if self.end:
             argv += ["--to", self.end.isoformat()]
+        argv += [x for r in self.risk for x in ("--risk", r)]
         return argv if self.save_to_ledger else [*argv, "--no-ledger"]
 
 
@@ -220,12 +225,19 @@ def execute(
     if cancelled.is_set():
         raise Cancelled
     cut = [s.between(None, settings.end) for s in series] if settings.end else series
-    phase("simulating")
-    result = simulate(
-        series, strategies, engine=settings.engine, costs=costs, capital=settings.capital,
-        priority=settings.priority, fill=settings.fill, start=settings.start, end=settings.end,
-        progress=progress_wrapper(progress, cancelled, sum(len(s) for s in cut)),
-    )
+    if settings.risk:
+        phase("simulating the portfolio under the risk settings (through the live engine)")
+        limits = load_limits(atw_home(), settings.risk, capital=settings.capital)
+        window = [s.between(settings.start, settings.end) for s in series] if settings.start or settings.end \
+            else series
+        result: Any = run_guarded(window, strategies, limits, costs=settings.costs, priority=settings.priority)
+    else:
+        phase("simulating")
+        result = simulate(
+            series, strategies, engine=settings.engine, costs=costs, capital=settings.capital,
+            priority=settings.priority, fill=settings.fill, start=settings.start, end=settings.end,
+            progress=progress_wrapper(progress, cancelled, sum(len(s) for s in cut)),
+        )
     result.report["data_quality"] = data.report.to_dict()
     if cancelled.is_set():
         raise Cancelled
@@ -233,7 +245,8 @@ def execute(
     if settings.save_to_ledger:
         phase("saving to the ledger")
         try:
-            run_id = save_run(result, strategies, series, engine=settings.engine, costs=settings.costs)
+            run_id = save_run(result, strategies, series, engine=str(result.report.get("engine", settings.engine)),
+                              costs=settings.costs)
             result.report["ledger_run"] = run_id
         except AtwError as exc:  # the run itself is good: show it, and say why it was not saved
             ledger_error = str(exc)

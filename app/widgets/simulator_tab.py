@@ -95,6 +95,8 @@ METRIC_ROWS: tuple[tuple[str, str, Kind], ...] = (
     ("avg_loss", "Average loss", "money"),
     ("best", "Best trade", "money"),
     ("worst", "Worst trade", "money"),
+    ("worst_day_pnl", "Worst day", "money"),
+    ("refusals", "Entries refused by risk", "int"),
     ("max_drawdown_rupees", "Max drawdown (₹)", "money"),
     ("max_drawdown", "Max drawdown (daily)", "pct"),
     ("total_return", "Total return", "pct"),
@@ -125,7 +127,8 @@ BREAKDOWN_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
 COMPARE_KEYS = tuple(key for key, _, _ in METRIC_ROWS if key not in ("legs", "bars", "total_points"))
 
 #: P&L figures coloured by their sign (charges or a drawdown in green would mislead).
-SIGNED_PNL = frozenset({"net_pnl", "gross_pnl", "expectancy", "avg_win", "avg_loss", "best", "worst"})
+SIGNED_PNL = frozenset({"net_pnl", "gross_pnl", "expectancy", "avg_win", "avg_loss", "best", "worst",
+                        "worst_day_pnl"})
 SIGN_ROLE = RAW_ROLE + 1  # True on cells coloured by the sign of their RAW_ROLE value
 
 
@@ -402,6 +405,14 @@ class SimulatorTab(QWidget):
                               ("Costs", self.costs_combo), ("Slippage", self.slippage_combo),
                               ("Engine", self.engine_combo), ("Priority", self.priority_combo)):
             form.addRow(label, widget)
+        self.risk_edit = QPlainTextEdit()
+        self.risk_edit.setPlaceholderText("risk settings, key=value, one per line (docs/risk.md)\n"
+                                          "sizing=risk\nrisk_per_trade_pct=0.25\nheat_cap_pct=1\ndd_hard_pct=1.5")
+        self.risk_edit.setToolTip("With risk settings the whole portfolio runs through the live engine, sized and "
+                                  "checked as live: run once with them and once without, then compare the two "
+                                  "runs (worst day, max drawdown, entries refused). Empty: the strategies alone.")
+        self.risk_edit.setMaximumHeight(72)
+        form.addRow("Risk", self.risk_edit)
         self.ledger_check = QCheckBox("Save the run to the ledger")
         self.ledger_check.setChecked(True)
         form.addRow(self.ledger_check)
@@ -682,6 +693,8 @@ class SimulatorTab(QWidget):
             start=self.from_date.date().toPython() if self.from_check.isChecked() else None,
             end=self.to_date.date().toPython() if self.to_check.isChecked() else None,
             save_to_ledger=self.ledger_check.isChecked(),
+            risk=tuple(ln.strip() for ln in self.risk_edit.toPlainText().splitlines()
+                       if ln.strip() and not ln.strip().startswith("#")),
         )
 
     # -- running --------------------------------------------------------------------------------
@@ -697,7 +710,8 @@ class SimulatorTab(QWidget):
         settings = self.settings()
         self._count += 1
         now = LiveClock().now()
-        label = f"#{self._count} {now:%H:%M:%S}  {'+'.join(settings.strategies) or '-'}  {settings.engine}"
+        engine = "event+risk" if settings.risk else settings.engine
+        label = f"#{self._count} {now:%H:%M:%S}  {'+'.join(settings.strategies) or '-'}  {engine}"
         worker = SimWorker(settings, label)
         worker.signals.progress.connect(self._on_progress)
         worker.signals.phase.connect(lambda text: self._set_status(f"{text.capitalize()}…"))

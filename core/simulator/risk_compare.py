@@ -14,6 +14,9 @@ lifted at the next session's start, as a trader would before the open (journaled
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,10 +24,45 @@ import pandas as pd
 from core.clock import IST
 from core.journal.reader import iter_records
 from core.journal.records import RecordType
+from core.market.bars import BarSeries
+from core.market.instruments import InstrumentMaster, default_master
 from core.risk.limits import RiskLimits
+from core.simulator.metrics import worst_day_pnl
+from core.strategies.base import Strategy
 
 KEPT = ("capital", "max_open_positions", "orders_per_second", "orders_per_minute", "sizing", "risk_per_trade_pct",
         "vol_target_pct", "kelly_fraction", "kelly_cap_pct")  # what a run "without guardrails" keeps
+
+
+@dataclass(frozen=True)
+class GuardedRun:
+    """A simulation under the risk settings: its trades, its report (with the ``risk`` figures)."""
+
+    trades: pd.DataFrame
+    report: dict[str, Any]
+    journal_dir: Path
+
+
+def run_guarded(series: Sequence[BarSeries], strategies: Sequence[Strategy], limits: RiskLimits, *,
+                costs: str, priority: str = "best", home: Path | None = None) -> GuardedRun:
+    """Every instrument x strategy through the live engine under ``limits`` (no ledger rows: the
+    caller saves what it keeps); a lock lasts its day, as if a trader lifted it before the open."""
+    from core.automation.replay import run_replay
+
+    base = default_master()  # an instrument the master lacks is assumed, as the fast path assumes it
+    master = InstrumentMaster({**{sym: base.get(sym) for sym in base.symbols()},
+                               **{s.symbol: base.for_prices(s.symbol, s.frame["close"].to_numpy())
+                                  for s in series if s.symbol not in base}})
+    arms = [(s.symbol, st.name) for s in series for st in strategies]
+
+    def lift_locks_overnight(engine: Any) -> None:  # no trader in a simulation
+        engine.lift_locks_daily = True
+
+    result = run_replay(series, strategies, arms, costs=costs, capital=float(limits.capital), priority=priority,
+                        limits=limits, master=master, home=home, ledger=False, on_engine=lift_locks_overnight)
+    figures = risk_figures(result.report, result.trades, result.journal_dir)
+    result.report.update(engine="event+risk", risk=figures)
+    return GuardedRun(result.trades, result.report, result.journal_dir)
 
 
 def without_guardrails(limits: RiskLimits) -> RiskLimits:
@@ -34,12 +72,10 @@ def without_guardrails(limits: RiskLimits) -> RiskLimits:
 
 def risk_figures(report: dict[str, Any], trades: pd.DataFrame, journal_dir: Any) -> dict[str, Any]:
     """A run's risk figures: worst day, refusals by rule, drawdown levels and locks reached."""
-    worst_day, worst = None, None
+    worst_day, worst = None, worst_day_pnl(trades)
     if len(trades):
         days = pd.to_datetime(trades["exit_time"], utc=True).dt.tz_convert(IST).dt.date
-        by_day = trades.groupby(days)["net_pnl"].apply(lambda s: sum(s, start=type(s.iloc[0])(0)))
-        worst_day = by_day.idxmin()
-        worst = round(float(by_day.min()), 2)
+        worst_day = trades.groupby(days)["net_pnl"].apply(lambda s: sum(s, start=type(s.iloc[0])(0))).idxmin()
     refused: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
     levels: Counter[str] = Counter()

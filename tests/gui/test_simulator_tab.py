@@ -291,3 +291,29 @@ def test_trades_model_takes_the_callers_columns_and_sorts_missing_last(qtbot: An
     assert model.index(2, 1).data(Qt.ItemDataRole.ForegroundRole).name() == "#00ff00"
     with pytest.raises(KeyError, match="net_pnl"):
         model.set_frame(frame.drop(columns=["net_pnl"]))
+
+
+RISK = ("sizing=risk", "risk_per_trade_pct=0.05", "heat_cap_pct=0.3", "dd_soft_pct=0.3", "dd_hard_pct=0.6",
+        "daily_loss_pct=0.4")
+
+
+def test_a_run_under_risk_settings_matches_atw_sim_and_compares_with_a_run_without(
+    qtbot: Any, tab: SimulatorTab, tmp_path: Path, capsys: Any
+) -> None:
+    _choose(tab, params="stop=1.5atr")
+    tab.risk_edit.setPlainText("")
+    bare = _run(qtbot, tab)
+    tab.risk_edit.setPlainText("\n".join(RISK) + "\n# a comment line is ignored")
+    guarded = _run(qtbot, tab)
+    assert guarded.settings.risk == RISK and "--risk" in guarded.settings.cli_argv()
+    assert bare.report["refusals"] is None and guarded.report["engine"] == "event+risk"
+    assert guarded.report["refusals"] > 0 and guarded.report["risk"]["drawdown_levels"]
+    report, _ = _cli(tmp_path, capsys, "--set", "stop=1.5atr", *[x for r in RISK for x in ("--risk", r)])
+    for key in ("net_pnl", "trades", "worst_day_pnl", "refusals", "max_drawdown_rupees"):
+        assert guarded.report[key] == report[key], key  # the tab's run is `atw sim --risk ...`'s
+
+    rows = {tab.compare_table.item(r, 0).data(RAW_ROLE): r for r in range(tab.compare_table.rowCount())}
+    worst = [tab.compare_table.item(rows["worst_day_pnl"], c).data(RAW_ROLE) for c in (1, 2)]
+    assert worst == [bare.report["worst_day_pnl"], guarded.report["worst_day_pnl"]]  # A: without, B: with
+    refused = [tab.compare_table.item(rows["refusals"], c) for c in (1, 2)]
+    assert refused[0].text() == "–" and refused[1].data(RAW_ROLE) == guarded.report["refusals"]
