@@ -119,7 +119,6 @@ class Fit:
 def fit(limits: RiskLimits, book: PortfolioBook, new: Exposure, lot_size: int) -> Fit:
     """The largest quantity up to ``new.qty`` (whole lots) that keeps every cap (module docstring)."""
     capital = float(limits.capital)
-    price = new.price
     qty, binding = new.qty, None
     for cap_name, pct, used, per_unit in _caps(limits, book, new):
         cap = capital * float(pct) / 100
@@ -128,7 +127,7 @@ def fit(limits: RiskLimits, book: PortfolioBook, new: Exposure, lot_size: int) -
             qty, binding = allowed, (cap_name, pct, used, cap)
     if binding is None:
         return Fit(qty, "")
-    return Fit(max(qty, 0), _why(new, *binding, price=price))
+    return Fit(max(qty, 0), _why(new, *binding))
 
 
 def _caps(limits: RiskLimits, book: PortfolioBook, new: Exposure) -> list[tuple[str, Decimal, float, float]]:
@@ -147,7 +146,7 @@ def _caps(limits: RiskLimits, book: PortfolioBook, new: Exposure) -> list[tuple[
     return caps
 
 
-def _why(new: Exposure, cap_name: str, pct: Decimal, used: float, cap: float, *, price: float) -> str:
+def _why(new: Exposure, cap_name: str, pct: Decimal, used: float, cap: float) -> str:
     if cap_name == "heat":
         return f"portfolio heat {_inr(used)} of {_inr(cap)} ({pct}% of capital) at risk"
     if cap_name == "net":

@@ -28,16 +28,21 @@ def engine_with_a_position(tmp_path: Path, limits: RiskLimits):  # type: ignore[
     return held
 
 
-def test_each_portfolio_limit_shows_its_use_and_what_would_trip_it(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    limits = RiskLimits.from_mapping({"capital": "1cr", "sizing": "risk", "risk_per_trade_pct": "0.01",
-                                      "heat_cap_pct": "0.05", "max_sector_pct": "20", "dd_hard_pct": "2",
-                                      "daily_loss_pct": "1", "var_limit_pct": "1"})
+def shown(qtbot, tmp_path: Path, limits: RiskLimits):  # type: ignore[no-untyped-def]
+    """An engine holding a position under ``limits``, its snapshot, and the panel's box showing it."""
     engine = engine_with_a_position(tmp_path, limits)
     snap = build_snapshot(engine)
     panel = RiskPanel(lambda _c: None)
     qtbot.addWidget(panel)
     panel.apply_snapshot(snap)
-    box = panel.portfolio
+    return engine, snap, panel.portfolio
+
+
+def test_each_portfolio_limit_shows_its_use_and_what_would_trip_it(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    limits = RiskLimits.from_mapping({"capital": "1cr", "sizing": "risk", "risk_per_trade_pct": "0.01",
+                                      "heat_cap_pct": "0.05", "max_sector_pct": "20", "dd_hard_pct": "2",
+                                      "daily_loss_pct": "1", "var_limit_pct": "1"})
+    engine, snap, box = shown(qtbot, tmp_path, limits)
     assert box.sizing_label.text() == "Sizing: risk 0.01% a trade (Rs 1,000.00)"
     heat = Decimal(repr(engine.guard.risk.book.heat)).quantize(Decimal("0.01"))
     figures, trips = box.row_text("portfolio heat")
@@ -52,12 +57,7 @@ def test_each_portfolio_limit_shows_its_use_and_what_would_trip_it(qtbot, tmp_pa
 
 
 def test_with_no_portfolio_limit_the_box_says_so(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_with_a_position(tmp_path, RiskLimits())
-    snap = build_snapshot(engine)
-    panel = RiskPanel(lambda _c: None)
-    qtbot.addWidget(panel)
-    panel.apply_snapshot(snap)
-    box = panel.portfolio
+    _engine, snap, box = shown(qtbot, tmp_path, RiskLimits())
     assert box.sizing_label.text() == "Sizing: fixed: each strategy's qty"
     assert set(box._names) == {"portfolio heat", "gross exposure", "net exposure"}  # shown, with their limits off
     assert box.row_text("portfolio heat")[1] == ""  # no limit: nothing trips
