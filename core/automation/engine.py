@@ -242,6 +242,7 @@ class Engine:
             self.day = book.day  # a new day closes it in the journal, as a running engine would
         if same_day:
             self.day_realised = book.realised
+            self.guard.restore(book.guard)
             self._armed_today = set(book.armed_today)
             self._cutoff_done = today if book.cutoff_done else None
             self.risk.rms.on_exit("", 0, book.realised)  # the day's realised P&L back in the account
@@ -623,13 +624,22 @@ class Engine:
         if update.status is OrderStatus.REJECTED:
             self._alert("error", f"{request.client_order_id} rejected: {update.message}")
             self.kill_triggers.on_reject(update.time, request.client_order_id, update.message)
-            if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
-                self._reprotect(slot, request)
+        if request.purpose is Purpose.EXIT and slot.manager.position is not None:
+            market_exit = request.order_type is OrderType.MARKET
+            if market_exit and update.status in (OrderStatus.REJECTED, OrderStatus.EXPIRED):
+                self._reprotect(slot, request, update)  # refused, or never acknowledged: the stop may be gone
+            elif request.client_order_id == slot.stop_coid and not self._market_exit_working(slot):
+                self._reprotect(slot, request, update)  # the stop ended without an exit taking its place
 
-    def _reprotect(self, slot: Slot, refused: OrderRequest) -> None:
-        """A market exit was refused: if its position is still open and its stop no longer works
-        (a broker without one-cancels-other had the stop cancelled for the exit), a new stop goes
-        out under the next stop role, so the position is never left unprotected."""
+    def _market_exit_working(self, slot: Slot) -> bool:
+        return any(o.working and o.request.order_type is OrderType.MARKET and o.request.purpose is Purpose.EXIT
+                   for o in self.orders.of_position(slot.position_id or ""))
+
+    def _reprotect(self, slot: Slot, refused: OrderRequest, update: OrderUpdate) -> None:
+        """The position's stop may be gone while the position is open — a market exit refused or
+        never acknowledged (a broker without one-cancels-other had cancelled the stop for it), or
+        the stop itself cancelled, expired or refused (a quantity the broker could not modify): a
+        new stop goes out under the next stop role, so the position is never left unprotected."""
         pos = slot.manager.position
         if pos is None or slot.position_id != refused.position_id or pos.stop != pos.stop:
             return
@@ -641,7 +651,8 @@ class Engine:
         self._write(RecordType.NOTE, {"event": "reprotect", "client_order_id": refused.client_order_id,
                                       "stop": client_order_id(slot.position_id, slot.stop_role),
                                       "trigger_price": price_text(pos.stop)}, slot.trace_id)
-        self._alert("warning", f"{slot.name}: exit refused; stop put back at {pos.stop:.2f} until the next exit")
+        self._alert("warning", f"{slot.name}: {refused.client_order_id} {update.status.value} "
+                               f"({update.message or 'no reason given'}); stop put back at {pos.stop:.2f}")
         self._protect(slot)
 
     def _on_fill(self, fill: Fill) -> None:
@@ -973,9 +984,11 @@ class Engine:
         return self.halt_reason if self.halt_reason in LOCKS else ""
 
     def lock(self, reason: str, state: TradingState, why: str) -> None:
-        """A guardrail locks the engine (``reason`` in LOCKS) until a human lifts it."""
+        """A guardrail locks the engine (``reason`` in LOCKS) until a human lifts it; journaled even
+        when the state does not change (REDUCING already, for an entry hold), so a restart has it."""
         self.halt_reason = reason
-        self._set_state(state, why)
+        self.risk.set_state(state, why)
+        self._write(RecordType.STATE, {"state": self.risk.state.value, "why": why, "lock": self.locked}, "")
         self._alert("critical", f"trading state {state.value}: {why}; locked until lifted by hand")
 
     def stand_down(self, why: str, exit_reason: str) -> None:

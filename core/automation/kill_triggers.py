@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.instants import utc_text
 
+NOT_SENT = "not sent:"  # how KiteBroker words an order it decided not to send
+
 if TYPE_CHECKING:
     from core.automation.engine import Engine
 
@@ -36,8 +38,8 @@ class KillTriggers:
 
     def on_reject(self, when: dt.datetime, client_order_id: str, message: str) -> None:
         limits = self.engine.risk.limits
-        if limits.kill_rejects <= 0:
-            return
+        if limits.kill_rejects <= 0 or message.startswith(NOT_SENT):
+            return  # the broker adapter's own "not sent" (the stop closed it first) is no sign of trouble
         self._rejects.append((when, client_order_id, message))
         window = dt.timedelta(seconds=limits.kill_rejects_window_s)
         while self._rejects and self._rejects[0][0] <= when - window:

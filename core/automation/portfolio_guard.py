@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.automation.snapshot import Gauge, PortfolioView
 from core.clock import IST
+from core.instants import parse_utc, utc_text
 from core.risk.drawdown import DAILY_LOSS, HARD, OK, SOFT
 from core.risk.limits import RiskLimits, format_inr
 from core.risk.portfolio_risk import PortfolioRisk
@@ -54,11 +55,31 @@ class PortfolioGuard:
         self._watched: object = None  # the limits whose drawdown rules _dd_rules says are set
         self._dd_rules = False
         self._entries: dict[str, tuple[float, float]] = {}  # a working entry's decision price and stop
+        self._noted_peak = Decimal(0)  # the peak the last guard note journaled
 
     def new_day(self) -> None:
         self.risk.drawdown.new_day()
         self.day_charges = Decimal(0)
         self.level = OK
+        self._noted_peak = Decimal(0)
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """The day's state from its last ``guard`` note (a restart the same day): the peak the
+        drawdown is measured from, the charges paid, the strategies' streaks and cooldowns."""
+        if not state:
+            return
+        self.risk.drawdown.peak_pnl = self._noted_peak = Decimal(state.get("peak_pnl", "0"))
+        self.day_charges = Decimal(state.get("day_charges", "0"))
+        self.risk.cooldowns.streak.update({k: int(v) for k, v in state.get("streaks", {}).items()})
+        self.risk.cooldowns.until.update({k: parse_utc(v) for k, v in state.get("cooldowns", {}).items()})
+
+    def _note_state(self) -> None:
+        """Journal what a restart needs (see :meth:`restore`)."""
+        cool = self.risk.cooldowns
+        self._noted_peak = self.risk.drawdown.peak_pnl
+        self.engine.note("guard", peak_pnl=f"{self._noted_peak:.2f}", day_charges=f"{self.day_charges:.2f}",
+                         streaks=dict(sorted(cool.streak.items())),
+                         cooldowns={k: utc_text(v) for k, v in sorted(cool.until.items())})
 
     # ------------------------------------------------------------------ entries
 
@@ -73,7 +94,7 @@ class PortfolioGuard:
         if limits.sizing != "fixed":
             margin_unit = float(rms.requirement(slot.symbol, side, 1, price).total)
             margin_free = float(rms.snapshot().available)
-        scale = float(limits.dd_soft_scale) if self.level == SOFT else 1.0
+        scale = float(limits.dd_soft_scale) if _RANK[self.level] >= _RANK[SOFT] else 1.0  # a lifted lock too
         size = self.risk.size(slot.symbol, slot.strategy.name, fixed_qty=slot.strategy.trade.qty, price=price,
                               stop=stop, atr=pending.atr, scale=scale, margin_per_unit=margin_unit,
                               margin_available=margin_free)
@@ -100,7 +121,11 @@ class PortfolioGuard:
                                             pos.entry_price, pos.stop))
         entry = engine.orders.orders.get(slot.entry_coid) if slot.entry_coid else None
         if entry is not None and entry.working and entry.open_qty > 0:
-            price, stop = self._entries.get(entry.client_order_id, (0.0, math.nan))
+            decided = self._entries.get(entry.client_order_id)
+            if decided is None:  # restored after a restart: at the last price, its whole value at risk
+                tick = engine.last_tick.get(slot.symbol)
+                decided = (tick.price if tick is not None else 0.0, math.nan)
+            price, stop = decided
             items.append(self.risk.exposure(entry.client_order_id, slot.symbol, slot.strategy.name,
                                             entry.request.side.sign, entry.open_qty, price, stop))
         keys = {item.key for item in items}
@@ -126,6 +151,7 @@ class PortfolioGuard:
             if why:
                 self.engine.note("cooldown", strategy=slot.strategy.name, why=why)
                 self.engine.alert("warning", why)
+        self._note_state()
 
     # ------------------------------------------------------------------ drawdown
 
@@ -140,6 +166,8 @@ class PortfolioGuard:
             return
         pnl = engine.day_pnl() - self.day_charges
         level, why = self.risk.drawdown_level(pnl)
+        if self.risk.drawdown.peak_pnl - self._noted_peak >= limits.capital / 2000:  # 0.05 % higher
+            self._note_state()
         if level == self.level or (level == OK and engine.locked):
             return
         escalated = _RANK[level] > _RANK[self.level]

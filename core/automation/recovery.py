@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from core.errors import DataError
 from core.execution.orders import Order, OrderRequest, OrderStatus, OrderType, Purpose, Side
@@ -57,6 +58,7 @@ class JournalBook:
     cutoff_done: bool = False
     entries_today: Counter[Pair] = field(default_factory=Counter)
     last_time: dt.datetime | None = None
+    guard: dict[str, Any] = field(default_factory=dict)  # the portfolio guard's last state note of the day
 
     @property
     def open_positions(self) -> list[PositionState]:
@@ -130,6 +132,7 @@ def _session_start(book: JournalBook, rec: Record) -> None:
     book.armed_today.clear()
     book.entries_today.clear()
     book.cutoff_done = False
+    book.guard = {}
     book.halt_reason = p.get("lock") or ""
 
 
@@ -186,6 +189,8 @@ def _state(book: JournalBook, rec: Record) -> None:
 
 
 def _note(book: JournalBook, rec: Record) -> None:
+    if rec.payload.get("event") == "guard":
+        book.guard = dict(rec.payload)
     if rec.payload.get("event") == "cutoff":
         book.cutoff_done = True
         book.armed.clear()

@@ -85,6 +85,9 @@ class _Tracked:
     filled: int = 0  # quantity already reported as fills, every leg
     acked: bool = False  # Kite's order id reported to the order manager
     ended: bool = False
+    leg: int = 0  # the working leg's number (an iceberg's meta.iceberg.leg; 0 until seen)
+    cancelled_legs: set[str] = field(default_factory=set)  # legs we asked Kite to cancel
+    cancelling: bool = False  # a cancel was asked for: a leg Kite places after it is cancelled too
 
 
 class KiteBroker:
@@ -117,10 +120,15 @@ class KiteBroker:
         before: list[BrokerEvent] = []
         qty = request.qty
         if request.purpose is Purpose.EXIT and request.order_type is OrderType.MARKET:
-            before, qty = self._clear_exits_of(request)
-            if qty <= 0:
+            before, left = self._clear_exits_of(request)
+            if left is None:
+                return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now,
+                                             message="not sent: Kite's order book could not be read to see what "
+                                                     "the position's other exits did")]
+            if left <= 0:
                 return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now,
                                              message="not sent: the position was already closed at Kite")]
+            qty = left
         params, refused = self._params(request, qty)
         if refused:
             return before + [OrderUpdate(request.client_order_id, OrderStatus.REJECTED, now, message=refused)]
@@ -153,11 +161,12 @@ class KiteBroker:
             changes["trigger_price"] = inst.round_price(trigger_price)
         if limit_price is not None:
             changes["price"] = inst.round_price(limit_price)
-        if qty is not None and tracked.variety == "iceberg":
-            self.last_error = f"{client_order_id}: an iceberg's quantity is not modified at Kite"
-            changes.pop("quantity")
-            if not changes:
-                return self.drain()  # Kite keeps the order as it was
+        freeze = inst.freeze_qty
+        if qty is not None and (tracked.variety == "iceberg" or (freeze is not None and changes["quantity"] > freeze)):
+            # Kite modifies neither an iceberg's quantity nor a single order past the freeze: the
+            # order is cancelled instead, and the engine puts its stop back at the right size
+            self.last_error = f"{client_order_id}: its quantity cannot change at Kite; cancelled to be re-placed"
+            return self.cancel(client_order_id, now)
         try:
             self.gateway.modify_order(tracked.variety, tracked.order_id, **changes)
         except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
@@ -171,10 +180,8 @@ class KiteBroker:
         if tracked is None:
             return [OrderUpdate(client_order_id, OrderStatus.CANCELLED, now, message="never reached Kite")]
         if not tracked.ended:
-            try:
-                self.gateway.cancel_order(tracked.variety, tracked.order_id)
-            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
-                self._note(exc)  # already filled or cancelled, or Kite unreachable: the poll tells
+            tracked.cancelling = True
+            self._cancel_leg(tracked, tracked.order_id)  # already filled or cancelled? the poll tells
         return self.drain()
 
     def on_tick(self, tick: Tick) -> list[BrokerEvent]:
@@ -196,11 +203,12 @@ class KiteBroker:
         for order in orders:
             tag = kite_tag(order.client_order_id)
             self._by_tag[tag] = order.request
-            for found in legs.get(tag, []):
+            for k, found in enumerate(legs.get(tag, [])):
                 tracked = self._track(order.request, str(found["order_id"]))
-                tracked.variety = str(found.get("variety") or "regular")
-                tracked.filled = order.filled_qty
-                tracked.trades = {f.fill_id.removeprefix("kite:") for f in order.fills}
+                if k == 0:  # what the journal says was reported, once: later legs' reports add to it
+                    tracked.variety = str(found.get("variety") or "regular")
+                    tracked.filled = order.filled_qty
+                    tracked.trades = {f.fill_id.removeprefix("kite:") for f in order.fills}
                 events.extend(self._observe(found, now))
         return events
 
@@ -284,6 +292,10 @@ class KiteBroker:
                          now or self.clock.now())
         coid = tracked.request.client_order_id
         berg = (order.get("meta") or {}).get("iceberg") or {}
+        if int(berg.get("leg") or 0) > tracked.leg:  # a later leg is the working one (never an earlier)
+            tracked.order_id, tracked.leg = leg, int(berg["leg"])
+        if tracked.cancelling and status in _RESTING and leg not in tracked.cancelled_legs:
+            self._cancel_leg(tracked, leg)  # Kite placed the next leg of an order we cancelled
         later_legs = int(berg.get("remaining_quantity") or 0) if int(berg.get("leg") or 0) < int(berg.get("legs") or 0) \
             else 0  # quantity Kite will place as further legs of an iceberg
         events: list[BrokerEvent] = []
@@ -311,8 +323,10 @@ class KiteBroker:
                                       message=str(order.get("status_message") or "")))
         elif status == "REJECTED":
             self._end(tracked)
-            events.append(OrderUpdate(coid, OrderStatus.REJECTED, when, tracked.order_id,
-                                      message=str(order.get("status_message") or "rejected by Kite")))
+            message = str(order.get("status_message") or "rejected by Kite")
+            # a later leg refused after earlier legs filled: the order ends with what it filled
+            ended = OrderStatus.CANCELLED if tracked.filled > 0 else OrderStatus.REJECTED
+            events.append(OrderUpdate(coid, ended, when, tracked.order_id, message=message))
         elif status == "COMPLETE" and caught_up:
             self._end(tracked)
         return events
@@ -343,39 +357,37 @@ class KiteBroker:
         tracked.leg_filled[leg] = reported
         return out
 
-    def _clear_exits_of(self, request: OrderRequest) -> tuple[list[BrokerEvent], int]:
+    def _clear_exits_of(self, request: OrderRequest) -> tuple[list[BrokerEvent], int | None]:
         """Before a market exit: cancel the position's other exits working at Kite (Kite has no
-        one-cancels-other for them) and read back what they did meanwhile. The events seen, and
-        the quantity still to exit: the request's (the engine's open quantity when it decided)
-        less what those exits filled that the engine has not heard of yet. A stop that filled
-        first leaves nothing to exit, and two exits never both fill. Reads no fill history, so it
-        holds after a restart too."""
+        one-cancels-other for them; every leg of an iceberg) and read back what they did meanwhile.
+        The events seen, and the quantity still to exit: the request's (the engine's open quantity
+        when it decided) less what those exits filled at Kite beyond what the engine was told —
+        read from Kite's order book, so a trade book that lags, or a restart, changes nothing. A
+        stop that filled first leaves nothing to exit. None when the book cannot be read (then
+        nothing is sent: two exits must never both fill)."""
         pid = request.position_id
         others = [t for t in self._by_coid.values() if not t.ended and t.request.position_id == pid
                   and t.request.purpose is Purpose.EXIT]
-        events: list[BrokerEvent] = []
+        if not others:
+            return [], request.qty
+        told = {t.request.client_order_id: t.filled for t in others}
         for tracked in others:
-            try:
-                self.gateway.cancel_order(tracked.variety, tracked.order_id)
-            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
-                self._note(exc)  # most often: it filled first; the order book says
-        if others:
-            events.extend(self.drain())
-            try:
-                book = {str(o["order_id"]): o for o in self.gateway.orders()}
-            except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
-                self._note(exc)
-                book = {}
-            for tracked in others:
-                if str(tracked.order_id) in book:
-                    events.extend(self._observe(book[str(tracked.order_id)], None))
-        exited = 0
-        for event in events:
-            if isinstance(event, FillEvent):
-                tracked = self._by_coid.get(event.fill.client_order_id)
-                if tracked is not None and tracked.request.position_id == pid and tracked.request.purpose is Purpose.EXIT:
-                    exited += event.fill.qty
-        return events, request.qty - exited
+            tracked.cancelling = True
+            self._cancel_leg(tracked, tracked.order_id)  # most often refused because it filled first
+        events = self.drain()
+        try:
+            book = self.gateway.orders()
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+            self._note(exc)
+            return events, None
+        unreported = 0
+        for tracked in others:
+            coid = tracked.request.client_order_id
+            legs = [o for o in book if o.get("tag") == kite_tag(coid)]
+            for order in legs:
+                events.extend(self._observe(order, None))  # a leg placed meanwhile is cancelled here too
+            unreported += sum(int(o.get("filled_quantity") or 0) for o in legs) - told[coid]
+        return events, request.qty - max(unreported, 0)
 
     def _params(self, request: OrderRequest, qty: int) -> tuple[dict[str, Any], str]:
         """Kite's order parameters for ``qty`` of the request, or why it cannot go."""
@@ -403,16 +415,22 @@ class KiteBroker:
         return params, ""
 
     def _track(self, request: OrderRequest, order_id: str) -> _Tracked:
-        """Follow a Kite order of the request: its first, or a later leg (then the working one)."""
+        """Follow a Kite order of the request: its first, or a later leg (which becomes the working
+        one when its observation shows a higher leg number)."""
         tracked = self._by_coid.get(request.client_order_id)
         if tracked is None:
             tracked = _Tracked(request, order_id)
             self._by_coid[request.client_order_id] = tracked
             self._following.add(request.client_order_id)
-        elif order_id not in self._by_order_id:
-            tracked.order_id = order_id
         self._by_order_id[order_id] = tracked
         return tracked
+
+    def _cancel_leg(self, tracked: _Tracked, leg: str) -> None:
+        tracked.cancelled_legs.add(leg)
+        try:
+            self.gateway.cancel_order(tracked.variety, leg)
+        except (BrokerRejected, BrokerUnavailable, BrokerSessionExpired) as exc:
+            self._note(exc)  # the next observation says what became of it
 
     def _end(self, tracked: _Tracked) -> None:
         tracked.ended = True

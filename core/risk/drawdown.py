@@ -39,15 +39,16 @@ class DrawdownGuard:
         limits = self.limits
         self.peak_pnl = max(self.peak_pnl, day_pnl)
         loss_limits = [x for x in (limits.daily_loss_limit, limits.pct_of_capital(limits.daily_loss_pct)) if x > 0]
-        if loss_limits and day_pnl <= -min(loss_limits):
-            return DAILY_LOSS, (f"day P&L {format_inr(day_pnl)} reached the daily loss limit "
-                                f"{format_inr(-min(loss_limits))}")
         peak = limits.capital + self.peak_pnl
         drawdown = self.peak_pnl - day_pnl
         pct = drawdown * 100 / peak if peak > 0 else Decimal(0)
         said = f"drawdown {format_inr(drawdown)} ({pct:.2f}%) from the day's peak equity {format_inr(peak)}"
+        # the gravest level reached wins: the hard level flattens, the daily loss only stops entries
         if limits.dd_hard_pct > 0 and pct >= limits.dd_hard_pct:
             return HARD, f"{said} reached the hard level {limits.dd_hard_pct}%"
+        if loss_limits and day_pnl <= -min(loss_limits):
+            return DAILY_LOSS, (f"day P&L {format_inr(day_pnl)} reached the daily loss limit "
+                                f"{format_inr(-min(loss_limits))}")
         if limits.dd_soft_pct > 0 and pct >= limits.dd_soft_pct:
             return SOFT, f"{said} reached the soft level {limits.dd_soft_pct}%: entries sized x{limits.dd_soft_scale}"
         return OK, said

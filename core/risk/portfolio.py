@@ -50,7 +50,11 @@ class Exposure:
 
     @property
     def risk_per_unit(self) -> float:
-        return abs(self.price - self.stop) if math.isfinite(self.stop) else self.price
+        """What a unit loses at the stop: nothing once the stop has locked in a profit (a long's
+        stop above its entry); its whole price with no stop."""
+        if not math.isfinite(self.stop):
+            return self.price
+        return max(self.side * (self.price - self.stop), 0.0)
 
     @property
     def risk(self) -> float:
@@ -121,6 +125,8 @@ def fit(limits: RiskLimits, book: PortfolioBook, new: Exposure, lot_size: int) -
     capital = float(limits.capital)
     qty, binding = new.qty, None
     for cap_name, pct, used, per_unit in _caps(limits, book, new):
+        if per_unit <= 0:
+            continue  # the entry adds nothing to this figure (a stop at its price risks nothing)
         cap = capital * float(pct) / 100
         allowed = whole_lots((cap - used) / per_unit, lot_size)
         if allowed < qty:

@@ -109,3 +109,15 @@ def test_triggers_are_off_unless_set(rig: KiteRig, tmp_path: Path) -> None:
     assert engine.risk.state is not TradingState.HALTED
     assert not [p for t, p, _ in records if t == "note" and p.get("event") == "kill_trigger"]
     writer.close()
+
+
+def test_the_brokers_own_not_sent_is_no_reject_burst(rig: KiteRig, tmp_path: Path) -> None:
+    limits = RiskLimits.from_mapping({"kill_rejects": "1"})
+    engine, records, events, writer = engine_holding_a_position(rig, tmp_path, limits)
+    engine.kill_triggers.on_reject(engine.clock.now(), "X", "not sent: the position was already closed at Kite")
+    next_tick(engine, rig, events)
+    assert engine.risk.state is not TradingState.HALTED
+    engine.kill_triggers.on_reject(engine.clock.now(), "X", "RMS:Margin Exceeds")
+    next_tick(engine, rig, events)
+    assert killed_by(records, "kill_rejects")["evidence"][0]["message"] == "RMS:Margin Exceeds"
+    writer.close()

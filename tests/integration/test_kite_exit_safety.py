@@ -127,3 +127,18 @@ def test_a_refused_market_exit_puts_the_stop_back_at_kite_and_the_next_exit_clos
     assert slot.manager.position is None
     assert working_at_kite(rig) == []
     assert rig.book.positions()["net"][0]["quantity"] == 0  # flat at Kite: nothing sold twice
+
+
+def test_a_stop_cancelled_at_kite_behind_our_back_is_put_back(rig: KiteRig, tmp_path: Path) -> None:
+    engine, records, events, writer = engine_holding_a_position(rig, tmp_path)
+    slot = engine.slots[(SYMBOL, "ema_cross")]
+    pid = slot.position_id
+    [stop] = working_at_kite(rig)
+    rig.kite.cancel_order(variety="regular", order_id=stop["order_id"])  # from Kite's web, by mistake
+    tick = next(e for e in events if isinstance(e, Tick))
+    rig.book.set_price(KEY, tick.price)
+    engine.handle(tick)  # the poll sees it cancelled; no exit took its place
+    [back] = working_at_kite(rig)
+    assert back["tag"] == kite_tag(f"{pid}|S2") and back["order_type"] == "SL-M"
+    assert any(t == "note" and p["event"] == "reprotect" for t, p, _ in records)
+    writer.close()

@@ -34,6 +34,7 @@ class Rig:
     book: ReplicaBook
     kite: KiteConnect
     broker: KiteBroker
+    replica: KiteReplica
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def nfo(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     broker = KiteBroker(KiteGateway(kite, sleep=lambda s: time.sleep(min(s, 0.02))), master, poll_s=0.0)
     book.set_price(KEY, 24500.0)
     try:
-        yield Rig(book, kite, broker)
+        yield Rig(book, kite, broker, replica)
     finally:
         replica.stop()
 
@@ -168,3 +169,39 @@ def test_kites_nfo_rows_give_a_derivatives_terms_and_its_underlyings_freeze(tmp_
         "NFO", "FUT", 75, 0.1, "NIFTY", dt.date(2026, 12, 29), 1800)
     assert fut.cost_segment is CostSegment.FUTURES and master.get("INFY").freeze_qty is None
     assert rows_for(dumps, ["INFY"], tmp_path, now) and dumps.asked == ["NSE", "NFO"]  # cached: no new download
+
+
+def test_a_later_leg_refused_ends_the_order_with_what_it_filled(nfo: Rig) -> None:
+    coid = "NIFTY26DECFUT|ema_cross|20261203T1015|E"
+    nfo.broker.place(order(coid, 3600, kind=OrderType.LIMIT, limit=24450.0), NOW)  # leg 1 rests
+    nfo.book.reject_next("RMS:Margin Exceeds")  # the RMS refuses the second leg when Kite places it
+    nfo.book.set_price(KEY, 24450.0)
+    events = nfo.broker.poll()
+    assert fills(events) == [(1800, 24450.0)]
+    ended = [e for e in events if isinstance(e, OrderUpdate)][-1]
+    assert ended.status is OrderStatus.CANCELLED and ended.message == "RMS:Margin Exceeds"
+    assert nfo.broker.poll() == []  # followed no more
+
+
+def test_a_quantity_kite_cannot_modify_cancels_the_order_for_the_engine_to_replace(nfo: Rig) -> None:
+    entry, stop = "NIFTY26DECFUT|ema_cross|20261203T1015|E", "NIFTY26DECFUT|ema_cross|20261203T1015|S"
+    nfo.broker.place(order(entry, 3600), NOW)
+    nfo.broker.place(order(stop, 3600, side=Side.SELL, kind=OrderType.SL_M, trigger=24400.0, purpose=Purpose.EXIT),
+                     NOW)
+    events = nfo.broker.modify(stop, NOW, qty=1800) + nfo.broker.poll()  # a scale-out halved the position
+    assert [e.status for e in events if isinstance(e, OrderUpdate)][-1] is OrderStatus.CANCELLED
+    assert [o["status"] for o in legs_at_kite(nfo.book, stop)] == ["CANCELLED"]
+
+
+def test_no_market_exit_goes_out_while_kites_order_book_cannot_be_read(nfo: Rig) -> None:
+    entry, stop = "NIFTY26DECFUT|ema_cross|20261203T1015|E", "NIFTY26DECFUT|ema_cross|20261203T1015|S"
+    nfo.broker.place(order(entry, 75), NOW)
+    nfo.broker.place(order(stop, 75, side=Side.SELL, kind=OrderType.SL_M, trigger=24400.0, purpose=Purpose.EXIT), NOW)
+    nfo.broker.poll()
+    placed = len(nfo.book.orders())
+    nfo.replica.faults.fail_next(50)  # Kite unreachable for a while: the stop's fate cannot be known
+    [refused] = [e for e in nfo.broker.place(order("NIFTY26DECFUT|ema_cross|20261203T1015|X1", 75, side=Side.SELL,
+                                                   purpose=Purpose.EXIT), NOW) if isinstance(e, OrderUpdate)]
+    assert refused.status is OrderStatus.REJECTED and "order book could not be read" in refused.message
+    nfo.replica.faults.failures.clear()
+    assert len(nfo.book.orders()) == placed  # no exit went out beside a stop that may have filled

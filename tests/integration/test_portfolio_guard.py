@@ -38,13 +38,15 @@ def events_of(sessions: int = 3, seed: int = 31) -> tuple[list[Any], dt.datetime
     return list(ReplayFeed(series).events()), series[0].frame.index[0].to_pydatetime() - dt.timedelta(minutes=1)
 
 
-def start(home: Path, at: dt.datetime, limits: RiskLimits, **trade: str) -> tuple[Engine, JournalWriter]:
+def start(home: Path, at: dt.datetime, limits: RiskLimits, costs: str = "none",
+          **trade: str) -> tuple[Engine, JournalWriter]:
     clock = SimClock(at)
     master = default_master()
     writer = JournalWriter(clock, MODE, home=home, batch_ms=0)
     strategies = {"ema_cross": create("ema_cross", **{"stop": "1.5atr", "qty": "10", **trade})}
     engine = Engine(clock, PaperBroker(master), RiskEngine(limits, PaperRms(limits.capital, master), clock),
-                    strategies, record=lambda t, p, tr: writer.append(t, p, tr), master=master, mode=MODE)
+                    strategies, record=lambda t, p, tr: writer.append(t, p, tr), master=master, mode=MODE,
+                    costs=costs)
     engine.standing_arms = [PAIR]
     return engine, writer
 
@@ -101,7 +103,7 @@ def test_the_heat_cap_refuses_an_entry_with_its_reason_in_the_journal(tmp_path: 
 def test_the_hard_drawdown_level_flattens_halts_and_the_lock_survives_a_restart(tmp_path: Path) -> None:
     events, at = events_of(3)
     limits = RiskLimits.from_mapping({"capital": "1L", "dd_soft_pct": "0.05", "dd_hard_pct": "0.1"})
-    first, writer = start(tmp_path, at, limits, qty="40")
+    first, writer = start(tmp_path, at, limits, costs="zerodha", qty="40")
     cut = None
     with writer:
         for i, event in enumerate(events):
@@ -124,10 +126,13 @@ def test_the_hard_drawdown_level_flattens_halts_and_the_lock_survives_a_restart(
     exits = [r for r in records(tmp_path) if r.type == RecordType.ORDER_INTENT and r.payload.get("reason") == "risk"]
     assert all(parse_utc(r.ts) >= hard_at for r in exits)
 
-    second, writer = start(tmp_path, at, limits, qty="40")
+    second, writer = start(tmp_path, at, limits, costs="zerodha", qty="40")
     with writer:
         second.restore(latest_book(tmp_path, MODE)[0], [e.bar for e in events[:cut] if isinstance(e, BarClosed)])
         assert second.halt_reason == "drawdown" and second.risk.state is TradingState.HALTED
+        # the day's peak (journaled within 0.05 % of capital) and charges come back with it
+        assert abs(second.guard.risk.drawdown.peak_pnl - first.guard.risk.drawdown.peak_pnl) <= limits.capital / 2000
+        assert second.guard.day_charges == first.guard.day_charges > 0
         refused = second.arm(*PAIR)
         assert not refused.ok and any("hard drawdown level" in f for f in refused.failures)
         second.run(events[cut:])  # the next days too: no entry while the lock holds

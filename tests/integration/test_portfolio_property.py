@@ -59,10 +59,12 @@ class Book:
     realised: float = 0.0
 
     def heat(self) -> float:
-        risk = sum(p["qty"] * (abs(p["avg"] - p["stop"]) if math.isfinite(p["stop"]) else p["avg"])
-                   for p in self.positions.values())
-        return risk + sum(e["qty"] * (abs(e["price"] - e["stop"]) if math.isfinite(e["stop"]) else e["price"])
-                          for e in self.entries.values())
+        """Risk to the stops (a stop past the entry, in profit, risks nothing; no stop: everything)."""
+        def at_risk(side: int, price: float, stop: float) -> float:
+            return max(side * (price - stop), 0.0) if math.isfinite(stop) else price
+
+        return (sum(p["qty"] * at_risk(p["side"], p["avg"], p["stop"]) for p in self.positions.values())
+                + sum(e["qty"] * at_risk(e["side"], e["price"], e["stop"]) for e in self.entries.values()))
 
     def gross(self, symbol: str | None = None) -> float:
         return (sum(p["qty"] * p["avg"] for p in self.positions.values() if symbol in (None, p["symbol"]))
@@ -156,7 +158,8 @@ def test_caps_and_the_daily_loss_limit_hold_at_every_entry(seed: int, n: int, vo
                 d = book.decided[payload["client_order_id"]]
                 qty, price = int(payload["qty"]), float(d["price"])
                 stop = float(d["stop"]) if d["stop"] else math.nan
-                new_risk = qty * (abs(price - stop) if math.isfinite(stop) else price)
+                side = 1 if payload["side"] == "BUY" else -1
+                new_risk = qty * (max(side * (price - stop), 0.0) if math.isfinite(stop) else price)
                 assert book.heat() + new_risk <= caps["heat"] + EPS, (book.heat(), new_risk, caps)
                 assert book.gross(payload["symbol"]) + qty * price <= caps["instrument"] + EPS
                 assert book.gross() + qty * price <= caps["sector"] + EPS  # one sector: every instrument is assumed

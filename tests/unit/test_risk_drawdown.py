@@ -59,3 +59,11 @@ def test_no_entry_inside_a_lockout_window() -> None:
     assert "09:15-09:20" in lockout_refusal(rule, dt.datetime(2026, 12, 3, 9, 17, tzinfo=IST))
     assert lockout_refusal(rule, dt.datetime(2026, 12, 3, 9, 20, tzinfo=IST)) == ""
     assert lockout_refusal(rule, dt.datetime(2026, 12, 3, 9, 14, 0, tzinfo=IST).astimezone(dt.UTC)) == ""
+
+
+def test_the_hard_level_wins_over_the_daily_loss_when_both_are_reached() -> None:
+    guard = DrawdownGuard(RiskLimits.from_mapping({"capital": "10L", "dd_soft_pct": "1", "dd_hard_pct": "2",
+                                                   "daily_loss_pct": "1.5"}))
+    assert guard.level(Decimal(-15_000))[0] == DAILY_LOSS  # 1.5 %: the loss limit, not yet the hard level
+    assert guard.level(Decimal(-20_000))[0] == HARD  # 2 % of the peak: flatten, whatever else holds
+    assert guard.level(Decimal(-50_000))[0] == HARD

@@ -50,3 +50,13 @@ def test_sector_instrument_gross_and_net_caps_each_bind_with_their_numbers() -> 
     assert fit(net, book, item("n", "TCS", -1, 200, 4000.0), lot_size=1).qty == 200  # a short hedges: allowed
     gross = RiskLimits.from_mapping({"capital": "10L", "max_gross_pct": "35"})
     assert fit(gross, book, item("n", "TCS", -1, 200, 4000.0), lot_size=25).qty == 0  # Rs 50,000 left: no lot of 25
+
+
+def test_a_stop_in_profit_puts_nothing_at_risk_and_a_stop_at_the_price_cannot_divide_by_zero() -> None:
+    locked = item("a", "INFY", 1, 100, 1500.0, 1510.0)  # a long whose stop trailed above its entry
+    assert locked.risk == 0.0 and item("b", "TCS", -1, 10, 4000.0, 3990.0).risk == 0.0
+    book = PortfolioBook()
+    book.put(locked)
+    rule = RiskLimits.from_mapping({"capital": "10L", "heat_cap_pct": "0.1"})
+    assert book.heat == 0.0
+    assert fit(rule, book, item("n", "SBIN", 1, 300, 800.0, 800.0), lot_size=1).qty == 300  # risks nothing
