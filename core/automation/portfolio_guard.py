@@ -30,6 +30,7 @@ from core.instants import parse_utc, utc_text
 from core.risk.drawdown import DAILY_LOSS, HARD, OK, SOFT
 from core.risk.limits import RiskLimits, format_inr
 from core.risk.portfolio_risk import PortfolioRisk
+from core.risk.rms import rupees, to_paisa
 from core.risk.state import TradingState
 from core.simulator.costs import cost_model, trade_charges
 
@@ -245,9 +246,7 @@ def _gauge(name: str, used: float | Decimal, limit: Decimal, trips: str = "") ->
 
 
 def _paise(value: float | Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(repr(float(value))).quantize(Decimal("0.01"))
+    return None if value is None else to_paisa(rupees(value))
 
 
 def _sizing_text(limits: RiskLimits) -> str:

@@ -351,10 +351,10 @@ def _epoch_ns(times: pd.Series) -> np.ndarray:
 __all__ = ["TRADE_COLUMNS", "compute_metrics", "daily_equity", "per_strategy", "per_symbol"]
 
 
-def worst_day_pnl(trades: pd.DataFrame) -> float | None:
-    """The worst day's net P&L (trades by their exit date in IST), or None without trades."""
+def worst_day(trades: pd.DataFrame) -> tuple[dt.date | None, float | None]:
+    """The worst day (trades by their exit date in IST) and its net P&L; (None, None) without trades."""
     if not len(trades):
-        return None
+        return None, None
     days = pd.to_datetime(trades["exit_time"], utc=True).dt.tz_convert(IST).dt.date
     by_day = trades.groupby(days)["net_pnl"].apply(lambda s: sum(s, start=type(s.iloc[0])(0)))
-    return round(float(by_day.min()), 2)
+    return by_day.idxmin(), round(float(by_day.min()), 2)

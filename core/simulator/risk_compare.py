@@ -21,13 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from core.clock import IST
 from core.journal.reader import iter_records
 from core.journal.records import RecordType
 from core.market.bars import BarSeries
 from core.market.instruments import InstrumentMaster, default_master
 from core.risk.limits import RiskLimits
-from core.simulator.metrics import worst_day_pnl
+from core.simulator.metrics import worst_day
 from core.strategies.base import Strategy
 
 KEPT = ("capital", "max_open_positions", "orders_per_second", "orders_per_minute", "sizing", "risk_per_trade_pct",
@@ -72,10 +71,7 @@ def without_guardrails(limits: RiskLimits) -> RiskLimits:
 
 def risk_figures(report: dict[str, Any], trades: pd.DataFrame, journal_dir: Any) -> dict[str, Any]:
     """A run's risk figures: worst day, refusals by rule, drawdown levels and locks reached."""
-    worst_day, worst = None, worst_day_pnl(trades)
-    if len(trades):
-        days = pd.to_datetime(trades["exit_time"], utc=True).dt.tz_convert(IST).dt.date
-        worst_day = trades.groupby(days)["net_pnl"].apply(lambda s: sum(s, start=type(s.iloc[0])(0))).idxmin()
+    day, worst = worst_day(trades)
     refused: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {}
     levels: Counter[str] = Counter()
@@ -91,7 +87,7 @@ def risk_figures(report: dict[str, Any], trades: pd.DataFrame, journal_dir: Any)
             elif rec.type == RecordType.NOTE and rec.payload.get("event") == "cooldown":
                 cooldowns += 1
     return {"trades": report["trades"], "net_pnl": report["net_pnl"], "max_drawdown": report["max_drawdown"],
-            "max_drawdown_rupees": report["max_drawdown_rupees"], "worst_day": str(worst_day) if worst_day else None,
+            "max_drawdown_rupees": report["max_drawdown_rupees"], "worst_day": str(day) if day else None,
             "worst_day_pnl": worst, "refused": dict(sorted(refused.items())),
             "refused_most_often": {code: c.most_common(1)[0][0] for code, c in sorted(reasons.items())},
             "drawdown_levels": dict(levels), "cooldowns": cooldowns}

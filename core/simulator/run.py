@@ -26,7 +26,7 @@ from core.market.instruments import InstrumentMaster, default_master
 from core.simulator.costs import CostModel, NoCosts
 from core.simulator.kernel import run_fast
 from core.simulator.legs import LegColumns, concat, from_kernel, from_trade_legs
-from core.simulator.metrics import compute_metrics, per_strategy, per_symbol, worst_day_pnl
+from core.simulator.metrics import compute_metrics, per_strategy, per_symbol, worst_day
 from core.simulator.trades import TRADE_COLUMNS, build_trades
 from core.strategies.base import Strategy
 from core.strategies.priority import prioritise, prioritise_one
@@ -240,6 +240,6 @@ def build_report(
     ]
     report["first_day"] = days[0].isoformat() if days else None
     report["last_day"] = days[-1].isoformat() if days else None
-    report["worst_day_pnl"] = worst_day_pnl(trades)
+    report["worst_day_pnl"] = worst_day(trades)[1]
     report["refusals"] = None  # entries the risk checks refused: a run through the engine counts them
     return report
