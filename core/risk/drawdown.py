@@ -15,6 +15,7 @@ and the windows in which no entry is made.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,9 +27,10 @@ OK, SOFT, HARD, DAILY_LOSS = "ok", "soft", "hard", "daily_loss"
 
 @dataclass
 class DrawdownGuard:
-    """The day's peak and the level the current P&L stands at (module docstring)."""
+    """The day's peak and the level the current P&L stands at (module docstring). ``limits``
+    gives the limits in force (they may change mid-day)."""
 
-    limits: RiskLimits
+    limits: Callable[[], RiskLimits]
     peak_pnl: Decimal = Decimal(0)  # the day's best P&L so far (never below 0: the day starts at capital)
 
     def new_day(self) -> None:
@@ -36,7 +38,7 @@ class DrawdownGuard:
 
     def level(self, day_pnl: Decimal) -> tuple[str, str]:
         """(level, why) for the day's P&L now; the peak moves up with it."""
-        limits = self.limits
+        limits = self.limits()
         self.peak_pnl = max(self.peak_pnl, day_pnl)
         loss_limits = [x for x in (limits.daily_loss_limit, limits.pct_of_capital(limits.daily_loss_pct)) if x > 0]
         peak = limits.capital + self.peak_pnl
@@ -56,31 +58,32 @@ class DrawdownGuard:
 
 @dataclass
 class CooldownBook:
-    """Each strategy's losing streak and the end of its cooldown."""
+    """Each strategy's losing streak and the end of its cooldown (``limits``: the limits in force)."""
 
-    limits: RiskLimits
+    limits: Callable[[], RiskLimits]
     streak: dict[str, int] = field(default_factory=dict)
     until: dict[str, dt.datetime] = field(default_factory=dict)
 
     def closed(self, strategy: str, pnl: float, when: dt.datetime) -> str:
         """A trade of ``strategy`` closed with ``pnl``: why a cooldown began now, or ""."""
-        if self.limits.loss_streak <= 0:
+        limits = self.limits()
+        if limits.loss_streak <= 0:
             return ""
         if pnl >= 0:
             self.streak[strategy] = 0
             return ""
         self.streak[strategy] = self.streak.get(strategy, 0) + 1
-        if self.streak[strategy] < self.limits.loss_streak:
+        if self.streak[strategy] < limits.loss_streak:
             return ""
         self.streak[strategy] = 0
-        self.until[strategy] = when + dt.timedelta(minutes=self.limits.cooldown_min)
-        return (f"{strategy}: {self.limits.loss_streak} losses in a row; no entries until "
+        self.until[strategy] = when + dt.timedelta(minutes=limits.cooldown_min)
+        return (f"{strategy}: {limits.loss_streak} losses in a row; no entries until "
                 f"{self.until[strategy].astimezone(IST):%H:%M}")
 
     def refusal(self, strategy: str, now: dt.datetime) -> str:
         until = self.until.get(strategy)
         if until is not None and now < until:
-            return f"{strategy} cools down after {self.limits.loss_streak} losses until {until.astimezone(IST):%H:%M}"
+            return f"{strategy} cools down after {self.limits().loss_streak} losses until {until.astimezone(IST):%H:%M}"
         return ""
 
 

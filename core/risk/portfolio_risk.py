@@ -59,8 +59,8 @@ class PortfolioRisk:
         self.returns = ReturnsWindow()
         self.tail = TailBook(confidence=VAR_CONFIDENCE)
         self.edges: dict[str, Edge] = defaultdict(Edge)
-        self.cooldowns = CooldownBook(limits())
-        self.drawdown = DrawdownGuard(limits())
+        self.cooldowns = CooldownBook(limits)
+        self.drawdown = DrawdownGuard(limits)
         self._columns: dict[str, int] = {}
         self._held_cols = np.zeros(0, dtype=np.intp)  # the open items' columns and sides, for correlation
         self._held_sides = np.zeros(0)
@@ -94,7 +94,6 @@ class PortfolioRisk:
     def closed(self, strategy: str, pnl: float, when: dt.datetime) -> str:
         """A trade closed: its strategy's edge and streak; why a cooldown began, or ""."""
         self.edges[strategy].add(pnl)
-        self.cooldowns.limits = self.limits
         return self.cooldowns.closed(strategy, pnl, when)
 
     # ------------------------------------------------------------------ before an entry
@@ -109,12 +108,11 @@ class PortfolioRisk:
 
     def drawdown_level(self, day_pnl: Decimal) -> tuple[str, str]:
         """The day's drawdown level for its P&L now (:class:`~core.risk.drawdown.DrawdownGuard`)."""
-        self.drawdown.limits = self.limits
         return self.drawdown.level(day_pnl)
 
     def pre_trade(self, new: Exposure, now: dt.datetime) -> Verdict:
         """How much of ``new`` may go (module docstring); ``Verdict(new.qty)`` when all of it."""
-        limits = self.cooldowns.limits = self.limits
+        limits = self.limits
         why = lockout_refusal(limits, now) if limits.lockout else ""
         if why:
             return Verdict(0, LOCKOUT, why)

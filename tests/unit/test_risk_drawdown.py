@@ -18,8 +18,14 @@ from core.risk.drawdown import (
 from core.risk.limits import RiskLimits
 
 
+def limits_of(values: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The limits in force, as the portfolio risk engine hands them over."""
+    limits = RiskLimits.from_mapping(values)
+    return lambda: limits
+
+
 def test_the_soft_and_hard_levels_act_at_their_drawdown_from_the_days_peak_equity() -> None:
-    guard = DrawdownGuard(RiskLimits.from_mapping({"capital": "10L", "dd_soft_pct": "1", "dd_hard_pct": "2"}))
+    guard = DrawdownGuard(limits_of({"capital": "10L", "dd_soft_pct": "1", "dd_hard_pct": "2"}))
     assert guard.level(Decimal(20_000))[0] == OK  # peak equity Rs 10,20,000
     assert guard.level(Decimal(9_801))[0] == OK  # Rs 10,199 down: 0.9999%
     level, why = guard.level(Decimal(9_800))  # Rs 10,200 down: exactly 1% of the peak
@@ -32,17 +38,17 @@ def test_the_soft_and_hard_levels_act_at_their_drawdown_from_the_days_peak_equit
 
 
 def test_the_daily_loss_limit_as_a_percent_of_capital_and_in_rupees_the_tighter_wins() -> None:
-    guard = DrawdownGuard(RiskLimits.from_mapping({"capital": "10L", "daily_loss_pct": "1.5"}))
+    guard = DrawdownGuard(limits_of({"capital": "10L", "daily_loss_pct": "1.5"}))
     assert guard.level(Decimal(-14_999))[0] == OK
     level, why = guard.level(Decimal(-15_000))
     assert level == DAILY_LOSS and "-Rs 15,000.00" in why
-    both = DrawdownGuard(RiskLimits.from_mapping({"capital": "10L", "daily_loss_pct": "1.5",
+    both = DrawdownGuard(limits_of({"capital": "10L", "daily_loss_pct": "1.5",
                                                   "daily_loss_limit": "12k"}))
     assert both.level(Decimal(-12_000))[0] == DAILY_LOSS
 
 
 def test_a_loss_streak_cools_its_strategy_down_and_a_win_resets_the_count() -> None:
-    book = CooldownBook(RiskLimits.from_mapping({"loss_streak": "3", "cooldown_min": "30"}))
+    book = CooldownBook(limits_of({"loss_streak": "3", "cooldown_min": "30"}))
     t = dt.datetime(2026, 12, 3, 10, 0, tzinfo=IST)
     assert book.closed("ema_cross", -100.0, t) == "" and book.closed("ema_cross", -100.0, t) == ""
     assert book.closed("ema_cross", 50.0, t) == ""  # a win: the count starts again
@@ -62,7 +68,7 @@ def test_no_entry_inside_a_lockout_window() -> None:
 
 
 def test_the_hard_level_wins_over_the_daily_loss_when_both_are_reached() -> None:
-    guard = DrawdownGuard(RiskLimits.from_mapping({"capital": "10L", "dd_soft_pct": "1", "dd_hard_pct": "2",
+    guard = DrawdownGuard(limits_of({"capital": "10L", "dd_soft_pct": "1", "dd_hard_pct": "2",
                                                    "daily_loss_pct": "1.5"}))
     assert guard.level(Decimal(-15_000))[0] == DAILY_LOSS  # 1.5 %: the loss limit, not yet the hard level
     assert guard.level(Decimal(-20_000))[0] == HARD  # 2 % of the peak: flatten, whatever else holds
