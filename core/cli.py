@@ -27,6 +27,7 @@ from typing import Any
 from core import __version__
 from core.automation.demo import demo_files
 from core.errors import AtwError, ConfigError, DataError
+from core.market.bars import BarSeries
 from core.market.loader import LoadResult, load_many
 from core.paths import atw_home
 from core.simulator.costs import cost_model
@@ -187,17 +188,28 @@ def _guarded_sim(args: argparse.Namespace, strategies: list[Strategy], data: Loa
     from core.simulator.risk_compare import format_comparison, run_guarded, without_guardrails
 
     limits = load_limits(atw_home(), args.risk, capital=args.capital)
-    guarded = run_guarded(data.series, strategies, limits, costs=args.costs, priority=args.priority)
+    warm, series = _window(data, args)
+    guarded = run_guarded(series, strategies, limits, costs=args.costs, priority=args.priority, warmup=warm)
     notes = ["the risk settings need the whole portfolio: run through the live engine (as atw replay); "
              "a lock (daily loss, hard drawdown) is lifted at the next session, as a trader would",
              f"journal: {guarded.journal_dir}"]
     if args.compare_risk:
-        bare = run_guarded(data.series, strategies, without_guardrails(limits), costs=args.costs,
-                           priority=args.priority)
+        bare = run_guarded(series, strategies, without_guardrails(limits), costs=args.costs,
+                           priority=args.priority, warmup=warm)
         guarded.report["without_guardrails"] = bare.report["risk"]
         notes.append("\n" + format_comparison(guarded.report["risk"], bare.report["risk"]))
     _show_run(args, guarded.trades, guarded.report, notes)
     return 0
+
+
+def _window(data: LoadResult, args: argparse.Namespace) -> tuple[list[Any], list[BarSeries]]:
+    """``--from``/``--to`` for a run through the engine: warm-up bars, and the series to replay."""
+    from core.automation.replay import window_split
+
+    warm, series = window_split(data.series, args.start, args.end)
+    if not any(len(s) for s in series):
+        raise DataError(f"no bars between {args.start or '-'} and {args.end or '-'}", where="--from/--to")
+    return warm, [s for s in series if len(s)]
 
 
 def _show_run(args: argparse.Namespace, trades: Any, report: dict[str, Any], notes: list[str]) -> None:
@@ -243,9 +255,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     missing = sorted({sym for sym, _ in arms} - {s.symbol for s in data.series})
     if missing:
         raise ConfigError(f"{missing[0]} is armed but no --data file has it", where="--arm")
-    result = run_replay(data.series, strategies, arms, costs=args.costs, capital=args.capital,
+    warm, series = _window(data, args)
+    result = run_replay(series, strategies, arms, costs=args.costs, capital=args.capital,
                         priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger,
-                        on_engine=lambda _engine: steady_gc())
+                        on_engine=lambda _engine: steady_gc(), warmup=warm)
     notes = [f"journal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)"]
     if result.engine.refusals or result.engine.alerts:
         notes.append(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")

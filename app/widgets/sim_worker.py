@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from core.automation.replay import window_split
 from core.cli import build_strategies
 from core.errors import AtwError, ConfigError, DataError
 from core.market.bars import BarSeries
@@ -228,9 +229,9 @@ def execute(
     if settings.risk:
         phase("simulating the portfolio under the risk settings (through the live engine)")
         limits = load_limits(atw_home(), settings.risk, capital=settings.capital)
-        window = [s.between(settings.start, settings.end) for s in series] if settings.start or settings.end \
-            else series
-        result: Any = run_guarded(window, strategies, limits, costs=settings.costs, priority=settings.priority)
+        warm, window = window_split(series, settings.start, settings.end)
+        result: Any = run_guarded([s for s in window if len(s)], strategies, limits, costs=settings.costs,
+                                  priority=settings.priority, warmup=warm)
     else:
         phase("simulating")
         result = simulate(

@@ -27,7 +27,7 @@ from core.automation.engine import Engine
 from core.automation.live import closer
 from core.automation.market_tape import MarketTape
 from core.automation.snapshot import Snapshot
-from core.clock import SimClock
+from core.clock import IST, SimClock
 from core.errors import ConfigError
 from core.execution.orders import OrderRequest
 from core.execution.paper import PaperBroker
@@ -168,13 +168,15 @@ def run_replay(
     batch_ms: float = 50.0,
     run: tuple[str, Path] | None = None,
     on_engine: Callable[[Engine], None] | None = None,
+    warmup: Sequence[Bar] = (),
 ) -> ReplayResult:
-    """Replay ``series`` through the engine with ``arms``; the trades and the simulator's report."""
+    """Replay ``series`` through the engine with ``arms`` (``warmup``: earlier bars, indicators
+    only); the trades and the simulator's report."""
     master = master or default_master()
     started = time.perf_counter()
     session = open_replay_session(series, strategies, arms, costs=costs, priority=priority, speed=speed,
                                   limits=limits, master=master, home=home, ledger=ledger, batch_ms=batch_ms,
-                                  run=run)
+                                  run=run, warmup=warmup)
     engine = session.engine
     if on_engine is not None:
         on_engine(engine)
@@ -193,6 +195,16 @@ def run_replay(
                   run=session.run_id, journal=str(session.journal_dir), refusals=engine.refusals,
                   alerts=len(engine.alerts))
     return ReplayResult(trades, report, session.journal_dir, engine)
+
+
+def window_split(series: Sequence[BarSeries], start: dt.date | None, end: dt.date | None
+                 ) -> tuple[list[Bar], list[BarSeries]]:
+    """``--from``/``--to`` for a run through the engine: the bars before ``start`` warm the
+    indicators up (as the fast simulator uses them), the rest up to ``end`` (inclusive) is replayed."""
+    cut = [s.between(None, end) for s in series] if end else list(series)
+    if start is None:
+        return [], cut
+    return resume_split(cut, dt.datetime.combine(start, dt.time(0), IST))
 
 
 def resume_split(series: Sequence[BarSeries], after: dt.datetime) -> tuple[list[Bar], list[BarSeries]]:

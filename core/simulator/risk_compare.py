@@ -43,7 +43,8 @@ class GuardedRun:
 
 
 def run_guarded(series: Sequence[BarSeries], strategies: Sequence[Strategy], limits: RiskLimits, *,
-                costs: str, priority: str = "best", home: Path | None = None) -> GuardedRun:
+                costs: str, priority: str = "best", home: Path | None = None,
+                warmup: Sequence[Any] = ()) -> GuardedRun:
     """Every instrument x strategy through the live engine under ``limits`` (no ledger rows: the
     caller saves what it keeps); a lock lasts its day, as if a trader lifted it before the open."""
     from core.automation.replay import run_replay
@@ -58,7 +59,8 @@ def run_guarded(series: Sequence[BarSeries], strategies: Sequence[Strategy], lim
         engine.lift_locks_daily = True
 
     result = run_replay(series, strategies, arms, costs=costs, capital=float(limits.capital), priority=priority,
-                        limits=limits, master=master, home=home, ledger=False, on_engine=lift_locks_overnight)
+                        limits=limits, master=master, home=home, ledger=False, on_engine=lift_locks_overnight,
+                        warmup=warmup)
     figures = risk_figures(result.report, result.trades, result.journal_dir)
     result.report.update(engine="event+risk", risk=figures)
     return GuardedRun(result.trades, result.report, result.journal_dir)

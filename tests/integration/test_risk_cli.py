@@ -56,3 +56,29 @@ def test_config_toml_is_read_and_a_bad_setting_names_its_place(
     accepted = [c["payload"]["client_order_id"] for c in (json.loads(line) for p in journal.glob("*.jsonl")
                 for line in p.read_text().splitlines()) if c.get("type") == "risk_check" and c["payload"]["accepted"]]
     assert accepted and not [a for a in accepted if "T09" in a or "T10" in a]  # nothing decided before 11:00
+
+
+def test_from_and_to_bound_a_run_through_the_engine_with_the_earlier_bars_as_warm_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from core.automation.demo import demo_files
+    from core.clock import IST
+
+    monkeypatch.setenv("ATW_HOME", str(tmp_path / "home"))
+    data = [a for f in demo_files() for a in ("--data", str(f))]
+    window = ["--from", "2025-01-13", "--to", "2025-01-16"]
+    for argv in (["replay", *data, "--arm", "DEMO_TREND:ema_cross", "--arm", "DEMO_VOL:ema_cross", "--no-ledger"],
+                 ["sim", *data, "--strategy", "ema_cross", "--risk", "heat_cap_pct=5", "--no-ledger"]):
+        out = tmp_path / argv[0]
+        code, _, err = run([*argv, *window, "--json", "--out", str(out)], capsys)
+        assert code == 0, err
+        report = json.loads((out / "report.json").read_text())
+        trades = pd.read_csv(out / "trades.csv")
+        days = {dt.datetime.fromisoformat(t).astimezone(IST).date() for t in trades["entry_time"]}
+        assert trades.shape[0] > 0 and min(days) >= dt.date(2025, 1, 13) and max(days) <= dt.date(2025, 1, 16)
+        assert (report["first_day"], report["last_day"]) == ("2025-01-13", "2025-01-16")
+        first = min(dt.datetime.fromisoformat(t).astimezone(IST) for t in trades["entry_time"])
+        assert first.date() == dt.date(2025, 1, 13)  # warmed on the earlier days: it trades the first one
