@@ -241,6 +241,7 @@ def _speed(text: str) -> float | None:
 def cmd_replay(args: argparse.Namespace) -> int:
     from core.automation.gc_tuning import steady_gc
     from core.automation.replay import parse_arms, run_replay
+    from core.market.instruments import master_for
     from core.risk.settings import load_limits
 
     names = list(dict.fromkeys(item.partition(":")[2].strip() for item in args.arm if item.partition(":")[2].strip() != "*"))
@@ -258,7 +259,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     warm, series = _window(data, args)
     result = run_replay(series, strategies, arms, costs=args.costs, capital=args.capital,
                         priority=args.priority, speed=args.speed, limits=limits, ledger=not args.no_ledger,
-                        on_engine=lambda _engine: steady_gc(), warmup=warm)
+                        on_engine=lambda _engine: steady_gc(), warmup=warm, master=master_for(data.series))
     notes = [f"journal: {result.journal_dir}  (atw journal verify FILE, atw journal replay FILE)"]
     if result.engine.refusals or result.engine.alerts:
         notes.append(f"risk refusals: {result.engine.refusals}, alerts: {len(result.engine.alerts)}")

@@ -23,9 +23,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -191,3 +193,15 @@ def with_underlying_sector(inst: Instrument, master: InstrumentMaster) -> Instru
 def default_master() -> InstrumentMaster:
     master = InstrumentMaster.from_csv(resource("instruments.csv"))
     return InstrumentMaster({s: with_underlying_sector(with_freeze(master.get(s)), master) for s in master.symbols()})
+
+
+def master_for(series: Iterable[Any], base: InstrumentMaster | None = None) -> InstrumentMaster:
+    """``base`` (the bundled master) with every instrument of ``series`` it lacks assumed from its
+    prices (:meth:`InstrumentMaster.for_prices`), as the simulator assumes it: a run through the
+    engine can then trade any bar file."""
+    base = base or default_master()
+    rows = {sym: base.get(sym) for sym in base.symbols()}
+    for s in series:
+        if s.symbol not in base:
+            rows[s.symbol] = base.for_prices(s.symbol, s.frame["close"].to_numpy())
+    return InstrumentMaster(rows)

@@ -24,7 +24,7 @@ import pandas as pd
 from core.journal.reader import iter_records
 from core.journal.records import RecordType
 from core.market.bars import BarSeries
-from core.market.instruments import InstrumentMaster, default_master
+from core.market.instruments import master_for
 from core.risk.limits import RiskLimits
 from core.simulator.metrics import worst_day
 from core.strategies.base import Strategy
@@ -49,10 +49,7 @@ def run_guarded(series: Sequence[BarSeries], strategies: Sequence[Strategy], lim
     caller saves what it keeps); a lock lasts its day, as if a trader lifted it before the open."""
     from core.automation.replay import run_replay
 
-    base = default_master()  # an instrument the master lacks is assumed, as the fast path assumes it
-    master = InstrumentMaster({**{sym: base.get(sym) for sym in base.symbols()},
-                               **{s.symbol: base.for_prices(s.symbol, s.frame["close"].to_numpy())
-                                  for s in series if s.symbol not in base}})
+    master = master_for(series)  # an instrument the master lacks is assumed, as the fast path assumes it
     arms = [(s.symbol, st.name) for s in series for st in strategies]
 
     def lift_locks_overnight(engine: Any) -> None:  # no trader in a simulation

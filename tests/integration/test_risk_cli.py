@@ -82,3 +82,13 @@ def test_from_and_to_bound_a_run_through_the_engine_with_the_earlier_bars_as_war
         assert (report["first_day"], report["last_day"]) == ("2025-01-13", "2025-01-16")
         first = min(dt.datetime.fromisoformat(t).astimezone(IST) for t in trades["entry_time"])
         assert first.date() == dt.date(2025, 1, 13)  # warmed on the earlier days: it trades the first one
+
+
+def test_replay_trades_an_instrument_the_master_lacks_as_the_simulator_does(
+        two_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ATW_HOME", str(tmp_path / "home"))
+    code, out, _ = run(["replay", "--data", str(two_files[0]), "--arm", "ALPHA:ema_cross", "--no-ledger", "--json"],
+                       capsys)
+    report = json.loads(out[out.index("{"):])
+    assert code == 0 and report["trades"] > 0  # ALPHA is assumed an NSE equity, as `atw sim` assumes it
