@@ -16,12 +16,9 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QProgressBar
 
 from app.models.palette import DeskPalette
 from app.theme import restyle
-from app.widgets.progress import set_bar_value
+from app.widgets.progress import BAR_MAX, fraction_bp, level_colour, set_bar_value
 from core.automation.snapshot import Gauge, PortfolioView
 from core.risk.limits import format_inr
-
-BAR_MAX = 10_000
-WARN_AT, DANGER_AT = Decimal("0.70"), Decimal("0.90")
 
 
 class PortfolioBox(QGroupBox):
@@ -106,9 +103,8 @@ class PortfolioBox(QGroupBox):
         figures.setText(f"{format_inr(gauge.used)} of {format_inr(gauge.limit)}" if gauge.limit > 0
                         else f"{format_inr(gauge.used)} (no limit)")
         bar.setVisible(gauge.limit > 0)
-        fraction = min(max(gauge.fraction, Decimal(0)), Decimal(1))
-        set_bar_value(bar, int(fraction * BAR_MAX))
-        colour = palette.danger if fraction >= DANGER_AT else palette.warn if fraction >= WARN_AT else palette.ok
+        set_bar_value(bar, fraction_bp(gauge.fraction))
+        colour = level_colour(gauge.fraction, palette)
         restyle(bar, f"QProgressBar {{ border:1px solid {palette.border}; border-radius:3px; "
                      f"background:{palette.panel_bg} }} QProgressBar::chunk {{ background:{colour} }}")
         trips.setText(gauge.trips)

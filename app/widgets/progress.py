@@ -1,8 +1,27 @@
-"""Progress bars that repaint with the window, never on the spot."""
+"""Progress bars that repaint with the window, never on the spot; a limit's use as a bar."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from PySide6.QtWidgets import QProgressBar
+
+from app.models.palette import DeskPalette
+
+BAR_MAX = 10_000  # a limit's use in basis points, so a bar's value is exact to 0.01 %
+WARN_AT = Decimal("0.70")
+DANGER_AT = Decimal("0.90")
+
+
+def fraction_bp(fraction: Decimal) -> int:
+    """0..1 as basis points for a bar (clamped), rounded half up."""
+    clamped = min(max(fraction, Decimal(0)), Decimal(1))
+    return int((clamped * BAR_MAX).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def level_colour(fraction: Decimal, palette: DeskPalette) -> str:
+    """ok below 70 %, warn from 70 %, danger from 90 %."""
+    return palette.danger if fraction >= DANGER_AT else palette.warn if fraction >= WARN_AT else palette.ok
 
 
 def set_bar_value(bar: QProgressBar, value: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QResizeEvent
@@ -29,19 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.palette import DeskPalette, desk_palette
+from app.models.palette import desk_palette
 from app.theme import restyle
 from app.widgets.live_label import LiveLabel
 from app.widgets.portfolio_box import PortfolioBox
-from app.widgets.progress import set_bar_value
+from app.widgets.progress import BAR_MAX, fraction_bp, level_colour, set_bar_value
 from core.automation.events import Command, ResetLock
 from core.automation.snapshot import Alert, Snapshot
 from core.risk.limits import format_inr
 from core.risk.state import LOCK_NAMES, LOCKS
-
-BAR_MAX = 10_000  # basis points
-WARN_AT = Decimal("0.70")
-DANGER_AT = Decimal("0.90")
 
 _REASONS = {
     "kill": "Kill switch: every working order cancelled, every position flattened. "
@@ -62,17 +58,6 @@ _PLAIN = {
 def reason_text(state: str, halt_reason: str) -> str:
     """The trading state's reason in words."""
     return _REASONS.get(halt_reason) or _PLAIN.get(state, state)
-
-
-def fraction_bp(fraction: Decimal) -> int:
-    """0..1 as basis points for a bar (clamped), rounded half up."""
-    clamped = min(max(fraction, Decimal(0)), Decimal(1))
-    return int((clamped * BAR_MAX).to_integral_value(rounding=ROUND_HALF_UP))
-
-
-def level_colour(fraction: Decimal, palette: DeskPalette) -> str:
-    """ok below 70 %, warn from 70 %, danger from 90 %."""
-    return palette.danger if fraction >= DANGER_AT else palette.warn if fraction >= WARN_AT else palette.ok
 
 
 def _countdown(left: dt.timedelta | None) -> str:

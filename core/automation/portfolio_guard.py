@@ -166,7 +166,7 @@ class PortfolioGuard:
         if not self._dd_rules:
             return
         pnl = engine.day_pnl() - self.day_charges
-        level, why = self.risk.drawdown_level(pnl)
+        level, why = self.risk.drawdown.level(pnl)
         if self.risk.drawdown.peak_pnl - self._noted_peak >= limits.capital / 2000:  # 0.05 % higher
             self._note_state()
         if level == self.level or (level == OK and engine.locked):

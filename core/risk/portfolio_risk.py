@@ -19,7 +19,6 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
@@ -105,10 +104,6 @@ class PortfolioRisk:
         return size_entry(self.limits, fixed_qty=fixed_qty, price=price, stop=stop, atr=atr,
                           lot_size=self.master.get(symbol).lot_size, edge=self.edges[strategy], scale=scale,
                           margin_per_unit=margin_per_unit, margin_available=margin_available)
-
-    def drawdown_level(self, day_pnl: Decimal) -> tuple[str, str]:
-        """The day's drawdown level for its P&L now (:class:`~core.risk.drawdown.DrawdownGuard`)."""
-        return self.drawdown.level(day_pnl)
 
     def pre_trade(self, new: Exposure, now: dt.datetime) -> Verdict:
         """How much of ``new`` may go (module docstring); ``Verdict(new.qty)`` when all of it."""
